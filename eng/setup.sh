@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what Checkout needs on a Debian machine, idempotently and without prompting:
+# system packages from apt, npm packages for the gRPC interop tests, NuGet packages (dotnet restore).
+# Called by eng/run.sh and eng/test.sh; safe to run again (it installs only what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+# librdkafka1: the native Kafka client Confluent.Kafka binds to, and the Kafka-protocol mock broker we embed.
+ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 ' || missing+=(librdkafka1)
+# PostgreSQL server binaries (initdb, pg_ctl, postgres) for the embedded database cluster.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
+# Node.js runs the official gRPC implementation (@grpc/grpc-js) the interop tests talk to.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+for pkg in "${EXTRA_APT_PACKAGES[@]:-}"; do
+  [ -n "$pkg" ] && ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages of every folder that declares them (the interop peers); 'npm ci' only when the lock changed.
+while IFS= read -r lock; do
+  dir=$(dirname "$lock")
+  stamp="$dir/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+    echo "setup: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done < <(git ls-files '*package-lock.json' 2>/dev/null || find . -name package-lock.json -not -path '*/node_modules/*')
+
+dotnet restore Checkout.sln --verbosity quiet

@@ -1,0 +1,1 @@
+namespace Checkout.Infrastructure.Tests;
