@@ -2,6 +2,7 @@
 # Installs what Checkout needs on a Debian machine, idempotently and without prompting:
 # system packages from apt, npm packages for the gRPC interop tests, NuGet packages (dotnet restore).
 # Called by eng/run.sh and eng/test.sh; safe to run again (it installs only what is missing).
+# Usage: eng/setup.sh [EXTRA_DEBIAN_PACKAGE...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +18,9 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/
 # Node.js runs the official gRPC implementation (@grpc/grpc-js) the interop tests talk to.
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
-for pkg in "${EXTRA_APT_PACKAGES[@]:-}"; do
-  [ -n "$pkg" ] && ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && missing+=("$pkg")
+# Extra Debian packages a caller needs (the benchmarks pass nghttp2-client for h2load, for example).
+for pkg in "$@"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
