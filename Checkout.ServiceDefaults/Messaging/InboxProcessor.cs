@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Checkout.Contracts.Messaging.V1;
 using Confluent.Kafka;
@@ -53,34 +54,38 @@ internal sealed partial class InboxProcessor(
     {
         if (run.Count == 0)
             return;
+        var failedAt = -1;
         if (run.Count > 1)
         {
+            var progress = new StrongBox<int>(-1);
             try
             {
-                await HandleInOneTransactionAsync(run, lane.AbandonToken);
+                await HandleInOneTransactionAsync(run, progress, lane.AbandonToken);
                 lane.Finished(run[^1].Result.Offset.Value);
                 return;
             }
             catch (Exception exception) when (!lane.AbandonToken.IsCancellationRequested)
             {
+                failedAt = progress.Value;
                 LogBatchFailed(logger, exception, run.Count, run[0].Result.TopicPartition);
             }
         }
-        foreach (var incoming in run)
+        for (var i = 0; i < run.Count; i++)
         {
             lane.StopToken.ThrowIfCancellationRequested();
-            await HandleWithRetriesAsync(incoming, lane);
-            lane.Finished(incoming.Result.Offset.Value);
+            // The message whose handler broke the batch has used its first attempt there.
+            await HandleWithRetriesAsync(run[i], firstAttempt: i == failedAt ? 2 : 1, lane);
+            lane.Finished(run[i].Result.Offset.Value);
         }
     }
 
-    private async Task HandleWithRetriesAsync(Incoming incoming, PartitionLane lane)
+    private async Task HandleWithRetriesAsync(Incoming incoming, int firstAttempt, PartitionLane lane)
     {
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = firstAttempt; ; attempt++)
         {
             try
             {
-                await HandleInOneTransactionAsync([incoming], lane.AbandonToken);
+                await HandleInOneTransactionAsync([incoming], progress: null, lane.AbandonToken);
                 return;
             }
             catch (Exception exception) when (!lane.AbandonToken.IsCancellationRequested)
@@ -98,7 +103,8 @@ internal sealed partial class InboxProcessor(
         }
     }
 
-    private async Task HandleInOneTransactionAsync(IReadOnlyList<Incoming> messages, CancellationToken cancellationToken)
+    // progress, when given, receives the index of the message whose handler is running (to attribute a failure).
+    private async Task HandleInOneTransactionAsync(IReadOnlyList<Incoming> messages, StrongBox<int>? progress, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var handler = (IMessageHandler)scope.ServiceProvider.GetRequiredService(registration.HandlerType);
@@ -114,10 +120,12 @@ internal sealed partial class InboxProcessor(
             "INSERT INTO messaging.inbox (message_id) SELECT unnest(@ids) ON CONFLICT DO NOTHING RETURNING message_id",
             new { ids }, transaction, cancellationToken: cancellationToken))).ToHashSet();
 
-        foreach (var (result, message) in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
+            var (result, message) = messages[i];
             if (!fresh.Remove(message.MessageId))
                 continue; // handled before (a redelivery), or a duplicate earlier in this batch
+            progress?.Value = i;
             using var activity = MessagingTelemetry.StartProcess(result, group, message.MessageId.ToString());
             var started = Stopwatch.GetTimestamp();
             try
@@ -132,6 +140,7 @@ internal sealed partial class InboxProcessor(
             }
             telemetry.Processed(result.Topic, group, Stopwatch.GetElapsedTime(started));
         }
+        progress?.Value = -1; // from here on a failure is the commit's, not a handler's
         await transaction.CommitAsync(cancellationToken);
         foreach (var incoming in messages)
             telemetry.Consumed(incoming.Result.Topic, group);

@@ -36,6 +36,9 @@ public sealed class MessagingFixture : IAsyncLifetime
 
     public const int Partitions = 4;
 
+    /// <summary>A service name (and so consumer group) of its own: a group left by an earlier test would delay the join.</summary>
+    public static string NewServiceName(string purpose) => $"{purpose}-{Guid.NewGuid():N}"[..(purpose.Length + 9)];
+
     public async ValueTask DisposeAsync()
     {
         Kafka?.Dispose();

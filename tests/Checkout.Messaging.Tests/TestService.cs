@@ -49,6 +49,9 @@ internal sealed class TestService : IAsyncDisposable
             ["Messaging:Partitions"] = "4",
             // The embedded broker answers an empty fetch only after fetch.wait.max.ms: keep it short.
             ["Messaging:Consumer:fetch.wait.max.ms"] = "5",
+            // The embedded broker's group coordinator waits out a joining member's stale session before it rebalances.
+            ["Messaging:Consumer:session.timeout.ms"] = "6000",
+            ["Messaging:Consumer:heartbeat.interval.ms"] = "500",
             ["Messaging:Outbox:PollInterval"] = "00:00:01",
             ["Messaging:Outbox:PublishTimeout"] = "00:00:03",
             ["Messaging:Outbox:RetryMinDelay"] = "00:00:00.050",
