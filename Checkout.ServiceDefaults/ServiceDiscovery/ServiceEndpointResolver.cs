@@ -15,7 +15,8 @@ namespace Checkout.ServiceDefaults.ServiceDiscovery;
 /// <item>Several indexes are used in turn (round-robin).</item>
 /// <item>IP addresses, localhost and dotted host names without an entry pass through unchanged.</item>
 /// </list>
-/// Values are absolute URIs or host:port (then the scheme is the endpoint's). Entries are cached until the
+/// Values are absolute URIs or host:port (then the scheme is the endpoint name if it is http or https, else the
+/// request's). Entries are cached until the
 /// configuration reloads.
 /// </summary>
 public sealed class ServiceEndpointResolver : IDisposable
@@ -24,7 +25,7 @@ public sealed class ServiceEndpointResolver : IDisposable
 
     private readonly IConfiguration _configuration;
     private readonly IDisposable _reloadRegistration;
-    private readonly ConcurrentDictionary<(string Service, string Endpoint), ServiceEndpoints?> _cache = new();
+    private readonly ConcurrentDictionary<(string Service, string Endpoint, string DefaultScheme), ServiceEndpoints?> _cache = new();
 
     public ServiceEndpointResolver(IConfiguration configuration)
     {
@@ -56,7 +57,8 @@ public sealed class ServiceEndpointResolver : IDisposable
 
         foreach (var endpointName in endpointNames)
         {
-            var endpoints = _cache.GetOrAdd((service, endpointName), key => Load(key.Service, key.Endpoint));
+            var defaultScheme = endpointName is "http" or "https" ? endpointName : schemes[0];
+            var endpoints = _cache.GetOrAdd((service, endpointName, defaultScheme), key => Load(key.Service, key.Endpoint, key.DefaultScheme));
             if (endpoints is not null)
             {
                 var endpoint = endpoints.Next();
@@ -76,24 +78,24 @@ public sealed class ServiceEndpointResolver : IDisposable
 
     public void Dispose() => _reloadRegistration.Dispose();
 
-    private ServiceEndpoints? Load(string service, string endpointName)
+    private ServiceEndpoints? Load(string service, string endpointName, string defaultScheme)
     {
         var section = _configuration.GetSection(SectionName).GetSection(service).GetSection(endpointName);
         var endpoints = section.GetChildren()
             .Where(entry => !string.IsNullOrWhiteSpace(entry.Value))
-            .Select(entry => ParseEndpoint(entry, endpointName))
+            .Select(entry => ParseEndpoint(entry, defaultScheme))
             .ToArray();
         return endpoints.Length == 0 ? null : new ServiceEndpoints(endpoints);
     }
 
-    private static Uri ParseEndpoint(IConfigurationSection entry, string endpointName)
+    private static Uri ParseEndpoint(IConfigurationSection entry, string defaultScheme)
     {
         var value = entry.Value!.Trim();
-        var text = value.Contains("://", StringComparison.Ordinal) ? value : $"{endpointName}://{value}";
+        var text = value.Contains("://", StringComparison.Ordinal) ? value : $"{defaultScheme}://{value}";
         if (!Uri.TryCreate(text, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
         {
             throw new InvalidOperationException(
-                $"Configuration key '{entry.Path}' holds '{value}', which is not an http or https address such as http://127.0.0.1:5000 (or host:port under an endpoint named http or https).");
+                $"Configuration key '{entry.Path}' holds '{value}', which is not an http or https address such as http://127.0.0.1:5000 or 127.0.0.1:5000.");
         }
 
         return endpoint;
