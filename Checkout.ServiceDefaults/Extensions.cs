@@ -98,7 +98,7 @@ public static class Extensions
             return (exportOtlp ? metrics.AddOtlpExporter() : metrics).Build();
         });
         builder.Services.AddHostedService<TelemetryHostedService>();
-        builder.Services.AddSingleton<IStartupFilter, ProbeTraceSuppression>();
+        builder.Services.AddSingleton<IStartupFilter, HttpServerTracing>();
         return builder;
     }
 
