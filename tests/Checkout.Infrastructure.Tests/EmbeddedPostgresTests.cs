@@ -143,6 +143,31 @@ public sealed class EmbeddedPostgresLifetimeTests
     }
 
     [Fact]
+    public async Task A_server_that_fails_to_start_is_reported_with_its_own_last_log_lines()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"checkout-pg-test-{Guid.NewGuid():N}");
+        try
+        {
+            await (await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation)).DisposeAsync();
+            await File.AppendAllTextAsync(Path.Combine(folder, "postgresql.conf"), "shared_buffers = plenty\n", Cancellation);
+
+            var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
+                () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation));
+
+            Assert.StartsWith("PostgreSQL could not start on 127.0.0.1:", error.Message);
+            Assert.Contains($"with data folder '{folder}'", error.Message);
+            Assert.Contains("invalid value for parameter \"shared_buffers\": \"plenty\"", error.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_non_empty_folder_that_holds_no_cluster_is_refused_and_left_untouched()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"checkout-pg-test-{Guid.NewGuid():N}");
