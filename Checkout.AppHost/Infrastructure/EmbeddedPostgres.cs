@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -98,8 +97,8 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
         for (var attempt = 1; ; attempt++)
         {
-            var port = options.Port != 0 ? options.Port : FreeLoopbackPort();
-            if (options.Port != 0 && !IsLoopbackPortFree(port))
+            var port = options.Port != 0 ? options.Port : LoopbackPorts.PickFree();
+            if (options.Port != 0 && !LoopbackPorts.IsFree(port))
             {
                 throw PortInUse(port);
             }
@@ -399,27 +398,6 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         }
 
         Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static bool IsLoopbackPortFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            return false;
-        }
     }
 
     private static EmbeddedInfrastructureException PortInUse(int port) =>

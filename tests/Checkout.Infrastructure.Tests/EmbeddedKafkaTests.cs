@@ -93,12 +93,12 @@ public sealed class EmbeddedKafkaTests
         var kafka = EmbeddedKafka.Start(new EmbeddedKafkaOptions { Brokers = 2 });
         var ports = kafka.BootstrapServers.Split(',').Select(address => int.Parse(address[(address.LastIndexOf(':') + 1)..])).ToList();
         Assert.Equal(2, ports.Count);
-        Assert.All(ports, port => Assert.False(ProcessTable.IsLoopbackPortFree(port)));
+        Assert.All(ports, port => Assert.False(LoopbackPorts.IsFree(port)));
 
         kafka.Dispose();
         kafka.Dispose();
 
-        Assert.All(ports, port => Assert.True(ProcessTable.IsLoopbackPortFree(port)));
+        Assert.All(ports, port => Assert.True(LoopbackPorts.IsFree(port)));
         Assert.Throws<ObjectDisposedException>(() => kafka.CreateTopic("late", 1));
     }
 

@@ -1,3 +1,4 @@
+using Checkout.AppHost.Infrastructure;
 using System.Diagnostics;
 using System.Reflection;
 
@@ -38,7 +39,7 @@ public sealed class EmbeddedPostgresOwnerDeathTests
             Assert.True(await ProcessTable.EventuallyAsync(() => !ProcessTable.IsRunning(server), Bound), $"postmaster {server} still runs");
             Assert.True(await ProcessTable.EventuallyAsync(() => !Directory.Exists(instanceDirectory), Bound), $"{instanceDirectory} still exists");
             Assert.Empty(ProcessTable.RunningWithCommandLineContaining(dataDirectory));
-            Assert.True(ProcessTable.IsLoopbackPortFree(port));
+            Assert.True(LoopbackPorts.IsFree(port));
         }
         finally
         {

@@ -71,58 +71,40 @@ public sealed class EmbeddedPostgresLifetimeTests
     [Fact]
     public async Task A_data_folder_keeps_its_data_across_two_starts()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"checkout-pg-test-{Guid.NewGuid():N}");
-        try
+        using var temporary = new TemporaryFolder();
+        var folder = temporary.Path;
+        await using (var first = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation))
         {
-            await using (var first = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation))
-            {
-                await using var connection = new NpgsqlConnection(first.GetConnectionString());
-                await connection.ExecuteAsync("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives a restart')");
-            }
-
-            Assert.True(File.Exists(Path.Combine(folder, "PG_VERSION")));
-            await using (var second = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation))
-            {
-                await using var connection = new NpgsqlConnection(second.GetConnectionString());
-                Assert.Equal("survives a restart", await connection.ExecuteScalarAsync<string>("SELECT note FROM kept"));
-            }
+            await using var connection = new NpgsqlConnection(first.GetConnectionString());
+            await connection.ExecuteAsync("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives a restart')");
         }
-        finally
+
+        Assert.True(File.Exists(Path.Combine(folder, "PG_VERSION")));
+        await using (var second = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation))
         {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            await using var connection = new NpgsqlConnection(second.GetConnectionString());
+            Assert.Equal("survives a restart", await connection.ExecuteScalarAsync<string>("SELECT note FROM kept"));
         }
     }
 
     [Fact]
     public async Task A_given_data_folder_not_to_keep_is_removed_at_stop()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"checkout-pg-test-{Guid.NewGuid():N}");
-        try
-        {
-            var server = await EmbeddedPostgres.StartAsync(
-                new EmbeddedPostgresOptions { DataDirectory = folder, KeepDataDirectory = false }, Cancellation);
-            Assert.True(File.Exists(Path.Combine(folder, "PG_VERSION")));
+        using var temporary = new TemporaryFolder();
+        var folder = temporary.Path;
+        await using var server = await EmbeddedPostgres.StartAsync(
+            new EmbeddedPostgresOptions { DataDirectory = folder, KeepDataDirectory = false }, Cancellation);
+        Assert.True(File.Exists(Path.Combine(folder, "PG_VERSION")));
 
-            await server.StopAsync(Cancellation);
+        await server.StopAsync(Cancellation);
 
-            Assert.False(Directory.Exists(folder));
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
+        Assert.False(Directory.Exists(folder));
     }
 
     [Fact]
     public async Task After_dispose_no_server_process_port_or_temporary_folder_is_left()
     {
-        var server = await EmbeddedPostgres.StartAsync(cancellationToken: Cancellation);
+        await using var server = await EmbeddedPostgres.StartAsync(cancellationToken: Cancellation);
         var postmaster = ProcessTable.PostmasterPid(server.DataDirectory);
         await using (var connection = new NpgsqlConnection(server.GetConnectionString()))
         {
@@ -137,7 +119,7 @@ public sealed class EmbeddedPostgresLifetimeTests
 
         Assert.False(ProcessTable.IsRunning(postmaster));
         Assert.Empty(ProcessTable.RunningWithCommandLineContaining(server.DataDirectory));
-        Assert.True(ProcessTable.IsLoopbackPortFree(server.Port));
+        Assert.True(LoopbackPorts.IsFree(server.Port));
         Assert.False(Directory.Exists(server.DataDirectory));
         Assert.False(Directory.Exists(Path.GetDirectoryName(server.DataDirectory)));
     }
@@ -145,50 +127,35 @@ public sealed class EmbeddedPostgresLifetimeTests
     [Fact]
     public async Task A_server_that_fails_to_start_is_reported_with_its_own_last_log_lines()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"checkout-pg-test-{Guid.NewGuid():N}");
-        try
-        {
-            await (await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation)).DisposeAsync();
-            await File.AppendAllTextAsync(Path.Combine(folder, "postgresql.conf"), "shared_buffers = plenty\n", Cancellation);
+        using var temporary = new TemporaryFolder();
+        var folder = temporary.Path;
+        await (await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation)).DisposeAsync();
+        await File.AppendAllTextAsync(Path.Combine(folder, "postgresql.conf"), "shared_buffers = plenty\n", Cancellation);
 
-            var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
-                () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation));
+        var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
+            () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation));
 
-            Assert.StartsWith("PostgreSQL could not start on 127.0.0.1:", error.Message);
-            Assert.Contains($"with data folder '{folder}'", error.Message);
-            Assert.Contains("invalid value for parameter \"shared_buffers\": \"plenty\"", error.Message);
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
+        Assert.StartsWith("PostgreSQL could not start on 127.0.0.1:", error.Message);
+        Assert.Contains($"with data folder '{folder}'", error.Message);
+        Assert.Contains("invalid value for parameter \"shared_buffers\": \"plenty\"", error.Message);
     }
 
     [Fact]
     public async Task A_non_empty_folder_that_holds_no_cluster_is_refused_and_left_untouched()
     {
-        var folder = Path.Combine(Path.GetTempPath(), $"checkout-pg-test-{Guid.NewGuid():N}");
+        using var temporary = new TemporaryFolder();
+        var folder = temporary.Path;
         Directory.CreateDirectory(folder);
-        try
-        {
-            await File.WriteAllTextAsync(Path.Combine(folder, "notes.txt"), "not a database", Cancellation);
+        await File.WriteAllTextAsync(Path.Combine(folder, "notes.txt"), "not a database", Cancellation);
 
-            var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
-                () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder, KeepDataDirectory = false }, Cancellation));
+        var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
+            () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder, KeepDataDirectory = false }, Cancellation));
 
-            Assert.Equal(
-                $"The PostgreSQL data folder '{folder}' is not empty but holds no PostgreSQL cluster (it has no PG_VERSION file). " +
-                "Point DataDirectory at an existing cluster, an empty folder or a folder that does not exist yet, or empty this one.",
-                error.Message);
-            Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        Assert.Equal(
+            $"The PostgreSQL data folder '{folder}' is not empty but holds no PostgreSQL cluster (it has no PG_VERSION file). " +
+            "Point DataDirectory at an existing cluster, an empty folder or a folder that does not exist yet, or empty this one.",
+            error.Message);
+        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -208,31 +175,25 @@ public sealed class EmbeddedPostgresLifetimeTests
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task A_data_folder_the_server_user_cannot_reach_is_explained_when_running_as_root()
     {
-        var locked = Path.Combine(Path.GetTempPath(), $"checkout-pg-test-{Guid.NewGuid():N}");
+        using var temporary = new TemporaryFolder();
+        var locked = temporary.Path;
         Directory.CreateDirectory(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        try
+        var options = new EmbeddedPostgresOptions { DataDirectory = Path.Combine(locked, "data") };
+        if (Environment.IsPrivilegedProcess)
         {
-            var options = new EmbeddedPostgresOptions { DataDirectory = Path.Combine(locked, "data") };
-            if (Environment.IsPrivilegedProcess)
-            {
-                // Root runs the server as 'postgres', which may not enter a folder private to root.
-                var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(() => EmbeddedPostgres.StartAsync(options, Cancellation));
-                Assert.Equal(
-                    $"PostgreSQL runs as the user 'postgres' (it refuses root), which cannot reach '{options.DataDirectory}' " +
-                    $"because it may not enter '{locked}'. Choose a data folder it can reach (under /tmp, for example), " +
-                    $"or let it through with: chmod o+x '{locked}'.",
-                    error.Message);
-            }
-            else
-            {
-                // Any other user runs the server as itself, so its own private folder is fine.
-                await using var server = await EmbeddedPostgres.StartAsync(options, Cancellation);
-                Assert.True(File.Exists(Path.Combine(locked, "data", "PG_VERSION")));
-            }
+            // Root runs the server as 'postgres', which may not enter a folder private to root.
+            var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(() => EmbeddedPostgres.StartAsync(options, Cancellation));
+            Assert.Equal(
+                $"PostgreSQL runs as the user 'postgres' (it refuses root), which cannot reach '{options.DataDirectory}' " +
+                $"because it may not enter '{locked}'. Choose a data folder it can reach (under /tmp, for example), " +
+                $"or let it through with: chmod o+x '{locked}'.",
+                error.Message);
         }
-        finally
+        else
         {
-            Directory.Delete(locked, recursive: true);
+            // Any other user runs the server as itself, so its own private folder is fine.
+            await using var server = await EmbeddedPostgres.StartAsync(options, Cancellation);
+            Assert.True(File.Exists(Path.Combine(locked, "data", "PG_VERSION")));
         }
     }
 

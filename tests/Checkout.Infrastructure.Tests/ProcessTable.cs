@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Checkout.Infrastructure.Tests;
 
 /// <summary>What the kernel says about processes and ports, to check that nothing outlives a stop.</summary>
@@ -54,20 +51,6 @@ internal static class ProcessTable
     /// <summary>The postmaster's pid, from the first line of postmaster.pid in a running cluster's data folder.</summary>
     public static int PostmasterPid(string dataDirectory) =>
         int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First());
-
-    public static bool IsLoopbackPortFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AddressAlreadyInUse)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes; returns its last value.</summary>
     public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan timeout)
