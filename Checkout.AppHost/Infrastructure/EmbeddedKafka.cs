@@ -52,8 +52,13 @@ public sealed class EmbeddedKafka : IDisposable
 
         // The cluster now holds a reference on the client: disposing ours leaves the client to the cluster's release.
         client.Dispose();
-        var bootstraps = Marshal.PtrToStringUTF8(LibrdKafkaMockNative.MockClusterBootstraps(cluster))
-            ?? throw new EmbeddedInfrastructureException("librdkafka's mock cluster reported no bootstrap servers.");
+        var bootstraps = Marshal.PtrToStringUTF8(LibrdKafkaMockNative.MockClusterBootstraps(cluster));
+        if (string.IsNullOrEmpty(bootstraps))
+        {
+            cluster.Dispose();
+            throw new EmbeddedInfrastructureException("librdkafka's mock cluster reported no bootstrap servers.");
+        }
+
         return new EmbeddedKafka(cluster, options.Brokers, bootstraps);
     }
 
