@@ -53,6 +53,8 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
             LingerMs = settings.Producer.ContainsKey("linger.ms") ? null : 1,
             MessageTimeoutMs = (int)settings.Outbox.PublishTimeout.TotalMilliseconds,
         };
+        // Small produce requests must not wait for Nagle's algorithm (tens of milliseconds per round trip).
+        config.SocketNagleDisable ??= true;
         return new ProducerBuilder<string, byte[]>(config)
             .SetErrorHandler((_, error) => LogClientError(logger, error.Code, error.Reason))
             .SetLogHandler((_, message) => LogClient(logger, message.Facility, message.Message))

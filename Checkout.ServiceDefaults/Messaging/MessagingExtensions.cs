@@ -45,9 +45,8 @@ public static class MessagingExtensions
                 options.ServiceName ??= applicationName;
                 configure?.Invoke(options);
             })
-            .ValidateDataAnnotations()
-            .Validate(options => !string.IsNullOrWhiteSpace(options.ServiceName), "Messaging:ServiceName must not be empty.")
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new KafkaConnection(bootstrapServers));
@@ -56,7 +55,6 @@ public static class MessagingExtensions
         services.AddSingleton<MessagingTelemetry>();
         services.AddHostedService<MessagingInitializer>();
         services.AddHostedService<MessagingMaintenance>();
-        services.AddHealthChecks().AddCheck<OutboxHealthCheck>("messaging-outbox", tags: ["ready"]);
         return new MessagingBuilder(services);
     }
 }
@@ -77,6 +75,7 @@ public sealed class MessagingBuilder(IServiceCollection services)
         outboxAdded = true;
         Services.AddSingleton<IOutbox, Outbox>();
         Services.AddHostedService<OutboxDispatcher>();
+        Services.AddHealthChecks().AddCheck<OutboxHealthCheck>("messaging-outbox", tags: ["ready"]);
         return this;
     }
 
