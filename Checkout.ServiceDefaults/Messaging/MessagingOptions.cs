@@ -45,6 +45,13 @@ public sealed class OutboxOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// Rounds in flight at once in one instance: while one waits for the broker's acknowledgements, another claims
+    /// the next rows. Safe for the same reason two instances are (a claimed key is invisible to other rounds).
+    /// </summary>
+    [Range(1, 16)]
+    public int Concurrency { get; set; } = 2;
+
     /// <summary>How long the broker may take to acknowledge a publish before the round fails and is retried.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -59,7 +59,7 @@ internal sealed partial class OutboxDispatcher(
     private readonly record struct Round(int Published, bool Failed);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(DispatchLoopAsync(stoppingToken), ListenLoopAsync(stoppingToken));
+        Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => DispatchLoopAsync(stoppingToken)).Append(ListenLoopAsync(stoppingToken)));
 
     private async Task DispatchLoopAsync(CancellationToken stoppingToken)
     {
