@@ -99,10 +99,33 @@ public sealed class ConsumerTests(MessagingFixture fixture)
     }
 
     [Fact]
+    public async Task A_handler_slower_than_the_maximum_poll_interval_keeps_its_consumer_in_the_group()
+    {
+        var (database, topic, group) = await PrepareAsync();
+        var events = TestEvents.Interleaved(keys: 4, perKey: 3).ToList();
+        var envelopes = events.Select(e => (e.Key, Envelope: RawKafka.Envelope(e.Key, e.Sequence))).ToList();
+        var slow = Guid.Parse(envelopes[0].Envelope.MessageId);
+        // The broker drops a member that does not poll for max.poll.interval.ms; this handler takes longer than that.
+        var probe = new TestProbe { HandlingDelay = message => message.MessageId == slow ? TimeSpan.FromSeconds(10) : TimeSpan.Zero };
+        await RawKafka.ProduceAsync(Bootstrap, topic, envelopes.Select(e => (e.Key, e.Envelope.ToByteArray())));
+
+        await using var service = await TestService.StartAsync(group, database, Bootstrap, m => m.AddConsumer<EffectsHandler>(topic),
+            configure: o => o.Consumer["max.poll.interval.ms"] = "7000", services: s => s.AddSingleton(probe));
+
+        await Eventually.UntilAsync(async () => (await Database.EffectsAsync(database)).Count >= events.Count, "every event is handled");
+        await Eventually.UntilAsync(() => OutboxTests.CommittedToEnd(Bootstrap, group, topic), "every offset is committed");
+        // Had the consumer been dropped, its partitions would have been taken away and the slow message handled again.
+        Assert.Equal(1, probe.Attempts[slow]);
+        var effects = await Database.EffectsAsync(database);
+        Assert.Equal(events.Count, effects.Count);
+        OrderAssert.PerKeyInOrder(effects.Select(e => (e.MessageKey, e.Seq)), events);
+    }
+
+    [Fact]
     public async Task A_second_consumer_joining_mid_stream_shares_the_work_with_each_message_handled_once_in_order_and_no_key_handled_twice_at_once()
     {
         var (database, topic, group) = await PrepareAsync();
-        var probe = new TestProbe { HandlingDelay = TimeSpan.FromMilliseconds(2) };
+        var probe = new TestProbe { HandlingDelay = _ => TimeSpan.FromMilliseconds(2) };
         await using var publisher = await TestService.StartAsync(MessagingFixture.NewServiceName("publisher"), database, Bootstrap, m => m.AddOutbox());
         await using var first = await TestService.StartAsync(group, database, Bootstrap, m => m.AddConsumer<EffectsHandler>(topic),
             services: s => s.AddSingleton(probe), instance: "consumer-1");

@@ -20,8 +20,8 @@ internal sealed class TestProbe
     /// <summary>Given a message and its attempt number (1-based), whether this attempt throws a transient error.</summary>
     public Func<ConsumedMessage, int, bool> FailAttempt { get; set; } = (_, _) => false;
 
-    /// <summary>Slows each handling down, to keep work in flight (rebalance test).</summary>
-    public TimeSpan HandlingDelay { get; set; }
+    /// <summary>How long handling a message takes (to keep work in flight, or to outlast the poll interval).</summary>
+    public Func<ConsumedMessage, TimeSpan> HandlingDelay { get; set; } = _ => TimeSpan.Zero;
 
     public int Overlaps => Volatile.Read(ref overlaps);
 
@@ -44,8 +44,8 @@ internal sealed class EffectsHandler(TestProbe probe, TestInstance instance) : I
         {
             var attempt = probe.Attempts.AddOrUpdate(message.MessageId, 1, (_, count) => count + 1);
             var placed = message.Payload<OrderPlaced>();
-            if (probe.HandlingDelay > TimeSpan.Zero)
-                await Task.Delay(probe.HandlingDelay, cancellationToken);
+            if (probe.HandlingDelay(message) is { Ticks: > 0 } delay)
+                await Task.Delay(delay, cancellationToken);
             if (probe.FailAttempt(message, attempt))
                 throw new InvalidOperationException($"Injected transient failure, attempt {attempt}.");
             await transaction.Connection!.ExecuteAsync(new CommandDefinition(
