@@ -109,6 +109,11 @@ public sealed class GrpcClient
             {
                 throw new RpcException(new Status(StatusCode.Cancelled, "Call canceled by the client.", exception));
             }
+            catch (Polly.ExecutionRejectedException exception)
+            {
+                // The resilience pipeline refused the attempt (circuit open): the server is known to be unavailable.
+                throw new RpcException(new Status(StatusCode.Unavailable, "The call was not attempted: " + exception.Message, exception));
+            }
             catch (HttpRequestException exception)
             {
                 throw new RpcException(new Status(StatusCode.Unavailable, "Error starting gRPC call: " + exception.Message, exception));

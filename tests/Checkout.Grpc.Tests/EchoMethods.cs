@@ -11,6 +11,7 @@ internal static class EchoMethods
     public static readonly Method<EchoRequest, EchoReply> Throw = Create("Throw");
     public static readonly Method<EchoRequest, EchoReply> Wait = Create("Wait");
     public static readonly Method<EchoRequest, EchoReply> Metadata = Create("Metadata");
+    public static readonly Method<EchoRequest, EchoReply> Flaky = Create("Flaky");
     public static readonly Method<EchoRequest, EchoReply> Unbound = Create("Unbound");
 
     private static Method<EchoRequest, EchoReply> Create(string name) =>

@@ -33,6 +33,9 @@ public sealed class EchoServerFixture : IAsyncLifetime
     /// <summary>The traceparent header values each Echo call received, by request message.</summary>
     public ConcurrentDictionary<string, string[]> TraceParents { get; } = new();
 
+    /// <summary>How many times Flaky and Wait were called, by request message.</summary>
+    public ConcurrentDictionary<string, int> Attempts { get; } = new();
+
     /// <summary>What the "inventory-database" health check reports.</summary>
     public volatile bool DatabaseHealthy = true;
 
@@ -61,8 +64,15 @@ public sealed class EchoServerFixture : IAsyncLifetime
             })
             .MapUnary<EchoRequest, EchoReply>("Throw", (request, context) =>
                 throw new InvalidOperationException("secret internal detail at /srv/db " + request.Message))
+            .MapUnary<EchoRequest, EchoReply>("Flaky", (request, context) =>
+            {
+                var attempt = Attempts.AddOrUpdate(request.Message, 1, (_, n) => n + 1);
+                if (attempt <= request.Count) throw new RpcException(new Status((StatusCode)request.StatusCode, $"attempt {attempt} fails"));
+                return Task.FromResult(new EchoReply { Message = request.Message });
+            })
             .MapUnary<EchoRequest, EchoReply>("Wait", async (request, context) =>
             {
+                Attempts.AddOrUpdate(request.Message, 1, (_, n) => n + 1);
                 try
                 {
                     await Task.Delay(Timeout.Infinite, context.CancellationToken);
