@@ -31,7 +31,7 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
     {
         _http = http;
         _endpoint = endpoint;
-        var timeoutHeader = http.Request.Headers[GrpcProtocol.TimeoutHeader];
+        var timeoutHeader = http.Request.Headers.GrpcTimeout;
         if (timeoutHeader.Count == 1 && GrpcProtocol.TryParseTimeout(timeoutHeader[0], out var timeout))
         {
             _deadline = DateTime.UtcNow + timeout;
