@@ -17,7 +17,6 @@ public sealed record UnaryResponse<TResponse>(TResponse Message, Metadata Respon
 /// </summary>
 public sealed class GrpcClient
 {
-    private static readonly MediaTypeHeaderValue GrpcContentType = new(GrpcProtocol.ContentType);
     private readonly HttpClient _httpClient;
     private readonly int _maxReceiveMessageSize;
 
@@ -72,7 +71,7 @@ public sealed class GrpcClient
         try
         {
             var cancellationToken = options.CancellationToken;
-            using var httpRequest = new HttpRequestMessage(HttpMethod.Post, method.FullName.AsSpan(1).ToString())
+            using var httpRequest = new HttpRequestMessage(HttpMethod.Post, method.RequestUri)
             {
                 Version = HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -146,7 +145,7 @@ public sealed class GrpcClient
         var writer = new FixedBufferWriter(buffer, GrpcProtocol.HeaderSize);
         marshaller.Serializer(message, writer);
         var content = new ByteArrayContent(buffer);
-        content.Headers.ContentType = GrpcContentType;
+        content.Headers.TryAddWithoutValidation("Content-Type", GrpcProtocol.ContentType);
         return content;
     }
 

@@ -42,7 +42,12 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
 
     public override string Method => _endpoint.FullName;
     public override string Host => _http.Request.Host.Value ?? "";
-    public override string Peer => _http.Connection.RemoteIpAddress is { } ip ? $"ipv4:{ip}:{_http.Connection.RemotePort}" : "unknown";
+    public override string Peer => _http.Connection.RemoteIpAddress switch
+    {
+        null => "unknown",
+        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip => $"ipv6:[{ip}]:{_http.Connection.RemotePort}",
+        var ip => $"ipv4:{ip}:{_http.Connection.RemotePort}",
+    };
     public override DateTime Deadline => _deadline;
     public override CancellationToken CancellationToken => _deadlineSource?.Token ?? _http.RequestAborted;
     public override HttpContext GetHttpContext() => _http;

@@ -54,6 +54,7 @@ public sealed class Method<TRequest, TResponse>
         ServiceName = serviceName;
         Name = name;
         FullName = "/" + serviceName + "/" + name;
+        RequestUri = new Uri(serviceName + "/" + name, UriKind.Relative);
         RequestMarshaller = requestMarshaller;
         ResponseMarshaller = responseMarshaller;
     }
@@ -67,6 +68,9 @@ public sealed class Method<TRequest, TResponse>
 
     /// <summary>The HTTP/2 path, "/{package}.{Service}/{Method}".</summary>
     public string FullName { get; }
+
+    /// <summary>FullName relative to the client's BaseAddress (which may carry a path prefix), built once.</summary>
+    internal Uri RequestUri { get; }
 
     public Marshaller<TRequest> RequestMarshaller { get; }
 

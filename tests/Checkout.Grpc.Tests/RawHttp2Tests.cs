@@ -59,12 +59,7 @@ public sealed class RawHttp2Tests(EchoServerFixture server) : IClassFixture<Echo
     [Fact]
     public async Task Successful_call_sends_status_in_trailers_after_one_framed_message()
     {
-        var message = new EchoRequest { Message = "raw" }.ToByteArray();
-        var body = new byte[5 + message.Length];
-        body[4] = (byte)message.Length;
-        message.CopyTo(body, 5);
-
-        using var response = await SendAsync(EchoPath, body);
+        using var response = await SendAsync(EchoPath, Frame(new EchoRequest { Message = "raw" }));
         var bytes = await response.Content.ReadAsByteArrayAsync(Cancellation);
 
         Assert.Equal("application/grpc", response.Content.Headers.ContentType?.MediaType);
@@ -77,16 +72,14 @@ public sealed class RawHttp2Tests(EchoServerFixture server) : IClassFixture<Echo
     [Fact]
     public async Task Server_enforces_grpc_timeout_when_the_client_does_not()
     {
-        var message = new EchoRequest { Message = "server-deadline" }.ToByteArray();
-        var body = new byte[5 + message.Length];
-        body[4] = (byte)message.Length;
-        message.CopyTo(body, 5);
-
-        using var response = await SendAsync("/checkout.testing.v1.EchoService/Wait", body, request => request.Headers.TryAddWithoutValidation("grpc-timeout", "200m"));
+        using var response = await SendAsync("/checkout.testing.v1.EchoService/Wait", Frame(new EchoRequest { Message = "server-deadline" }), request => request.Headers.TryAddWithoutValidation("grpc-timeout", "200m"));
 
         Assert.Equal(StatusCode.DeadlineExceeded, await ReadStatusAsync(response));
         await server.CancellationObserved("server-deadline").Task.WaitAsync(TimeSpan.FromSeconds(30), Cancellation);
     }
+
+    /// <summary>One uncompressed length-prefixed message (a short one: the length fits the last prefix byte).</summary>
+    private static byte[] Frame(IMessage message) => [0, 0, 0, 0, (byte)message.CalculateSize(), .. message.ToByteArray()];
 
     private async Task<HttpResponseMessage> SendAsync(string path, byte[] body, Action<HttpRequestMessage>? configure = null)
     {
