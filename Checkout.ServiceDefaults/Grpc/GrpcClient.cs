@@ -84,6 +84,7 @@ public sealed class GrpcClient
                 var timeout = deadline.ToUniversalTime() - DateTime.UtcNow;
                 if (timeout <= TimeSpan.Zero) throw new RpcException(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
                 headers.TryAddWithoutValidation(GrpcProtocol.TimeoutHeader, GrpcProtocol.FormatTimeout(timeout));
+                httpRequest.Options.Set(GrpcDeadlineHandler.DeadlineOption, deadline.ToUniversalTime());
                 deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 deadlineSource.CancelAfter(timeout);
                 cancellationToken = deadlineSource.Token;
@@ -270,3 +271,25 @@ public sealed class GrpcClient
         public Span<byte> GetSpan(int sizeHint = 0) => buffer.AsSpan(_position);
     }
 }
+
+/// <summary>
+/// Rewrites grpc-timeout for each attempt to the time left until the call's deadline, so that a retried request
+/// does not grant the server more time than the client will wait. AddGrpcClient puts it innermost.
+/// </summary>
+internal sealed class GrpcDeadlineHandler : DelegatingHandler
+{
+    public static readonly HttpRequestOptionsKey<DateTime> DeadlineOption = new("Checkout.Grpc.Deadline");
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Options.TryGetValue(DeadlineOption, out var deadline))
+        {
+            // Already past: the call's cancellation ends the attempt; the smallest timeout says the same to the server.
+            var remaining = deadline - DateTime.UtcNow;
+            request.Headers.Remove(GrpcProtocol.TimeoutHeader);
+            request.Headers.TryAddWithoutValidation(GrpcProtocol.TimeoutHeader, GrpcProtocol.FormatTimeout(remaining));
+        }
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+

@@ -24,8 +24,16 @@ public static class GrpcClientServiceCollectionExtensions
         var builder = services.AddHttpClient(name, httpClient => GrpcClient.ConfigureHttpClient(httpClient, address))
             .ConfigurePrimaryHttpMessageHandler(GrpcClient.CreateHttpHandler);
         // Same order as AddServiceDefaults: resilience outermost, so each retry resolves the address again.
+        services.AddServiceDiscovery();
         builder.AddStandardResilienceHandler(ConfigureGrpcResilience);
-        builder.AddServiceDiscovery();
+        builder.ConfigureAdditionalHttpMessageHandlers(static (handlers, provider) =>
+        {
+            // AddServiceDefaults already gives every client discovery; add it only when it is missing.
+            var hasDiscovery = false;
+            foreach (var handler in handlers) hasDiscovery |= handler is ServiceDiscoveryHttpMessageHandler;
+            if (!hasDiscovery) handlers.Add(new ServiceDiscoveryHttpMessageHandler(provider.GetRequiredService<ServiceEndpointResolver>()));
+            handlers.Add(new GrpcDeadlineHandler());
+        });
         services.AddKeyedTransient(name, (provider, _) => new GrpcClient(provider.GetRequiredService<IHttpClientFactory>().CreateClient(name)));
         return builder;
     }
@@ -36,8 +44,9 @@ public static class GrpcClientServiceCollectionExtensions
     /// grpc-status 14, or a proxy's 502/503/504/429) and only before any response message arrived, which holds
     /// here by construction: the handler returns at the response headers, and messages are read after it.
     /// Never after DEADLINE_EXCEEDED or cancellation: the call's deadline is the cancellation token of the whole
-    /// pipeline, so it bounds every attempt and every back-off; the pipeline's own timeouts are switched off, since a
-    /// fixed 10 s attempt timeout would cut calls whose deadline is longer.
+    /// pipeline, so it bounds every attempt and every back-off, and each attempt's grpc-timeout is the time left;
+    /// the pipeline's own timeouts are switched off, since a fixed 10 s attempt timeout would cut calls whose
+    /// deadline is longer.
     /// </summary>
     public static void ConfigureGrpcResilience(HttpStandardResilienceOptions options)
     {

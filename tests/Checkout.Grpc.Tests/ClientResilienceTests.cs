@@ -16,11 +16,13 @@ public sealed class ClientResilienceTests(EchoServerFixture server) : IClassFixt
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private static IHost BuildHost(params string[] echoEndpoints)
+    private static IHost BuildHost(params string[] echoEndpoints) => BuildHost(withServiceDefaults: true, echoEndpoints);
+
+    private static IHost BuildHost(bool withServiceDefaults, params string[] echoEndpoints)
     {
         var builder = Host.CreateApplicationBuilder();
         for (var i = 0; i < echoEndpoints.Length; i++) builder.Configuration[$"services:echo:http:{i}"] = echoEndpoints[i];
-        builder.AddServiceDefaults();
+        if (withServiceDefaults) builder.AddServiceDefaults();
         builder.Services.AddGrpcClient("echo", new Uri("http://echo"));
         return builder.Build();
     }
@@ -38,6 +40,40 @@ public sealed class ClientResilienceTests(EchoServerFixture server) : IClassFixt
 
         Assert.Equal(key, reply.Message);
         Assert.Equal(3, server.Attempts[key]);
+    }
+
+    [Fact]
+    public async Task Without_service_defaults_the_client_still_discovers_and_retries()
+    {
+        using var host = BuildHost(withServiceDefaults: false, server.Address.ToString());
+        var key = "bare-host-" + Guid.NewGuid();
+
+        var reply = await ClientOf(host).UnaryAsync(EchoMethods.Flaky,
+            new EchoRequest { Message = key, StatusCode = (int)StatusCode.Unavailable, Count = 1 }, new CallOptions(cancellationToken: Cancellation));
+
+        Assert.Equal(key, reply.Message);
+        Assert.Equal(2, server.Attempts[key]);
+    }
+
+    [Fact]
+    public async Task Each_retry_tells_the_server_only_the_time_left()
+    {
+        using var host = BuildHost(server.Address.ToString());
+        var key = "timeouts-" + Guid.NewGuid();
+
+        await ClientOf(host).UnaryAsync(EchoMethods.Flaky, new EchoRequest { Message = key, StatusCode = (int)StatusCode.Unavailable, Count = 2 },
+            new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: Cancellation));
+
+        var timeouts = server.TimeoutsSeen[key].Select(ToMicroseconds).ToArray();
+        Assert.Equal(3, timeouts.Length);
+        Assert.True(timeouts[0] <= 60_000_000 && timeouts[0] > timeouts[1] && timeouts[1] > timeouts[2], $"grpc-timeout per attempt: {string.Join(", ", server.TimeoutsSeen[key])}");
+
+        static long ToMicroseconds(string header) => header[^1] switch
+        {
+            'u' => long.Parse(header[..^1]),
+            'm' => long.Parse(header[..^1]) * 1000,
+            _ => throw new FormatException($"Unexpected grpc-timeout unit in '{header}'."),
+        };
     }
 
     [Theory]

@@ -36,6 +36,9 @@ public sealed class EchoServerFixture : IAsyncLifetime
     /// <summary>How many times Flaky and Wait were called, by request message.</summary>
     public ConcurrentDictionary<string, int> Attempts { get; } = new();
 
+    /// <summary>The grpc-timeout header of each Flaky attempt, by request message.</summary>
+    public ConcurrentDictionary<string, ConcurrentQueue<string>> TimeoutsSeen { get; } = new();
+
     /// <summary>What the "inventory-database" health check reports.</summary>
     public volatile bool DatabaseHealthy = true;
 
@@ -67,6 +70,7 @@ public sealed class EchoServerFixture : IAsyncLifetime
             .MapUnary<EchoRequest, EchoReply>("Flaky", (request, context) =>
             {
                 var attempt = Attempts.AddOrUpdate(request.Message, 1, (_, n) => n + 1);
+                TimeoutsSeen.GetOrAdd(request.Message, _ => new()).Enqueue(context.GetHttpContext().Request.Headers.GrpcTimeout.ToString());
                 if (attempt <= request.Count) throw new RpcException(new Status((StatusCode)request.StatusCode, $"attempt {attempt} fails"));
                 return Task.FromResult(new EchoReply { Message = request.Message });
             })
