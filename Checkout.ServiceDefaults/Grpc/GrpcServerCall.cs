@@ -71,6 +71,10 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
 
     public override Metadata ResponseTrailers => _responseTrailers ??= new Metadata();
 
+    // Reads need no token without a deadline: Kestrel fails a pending read itself when the client resets the stream,
+    // and not touching RequestAborted spares Kestrel creating its CancellationTokenSource on every call.
+    private CancellationToken ReadToken => _deadlineSource?.Token ?? default;
+
     private bool DeadlineExceeded => _deadlineSource is { IsCancellationRequested: true } && !_http.RequestAborted.IsCancellationRequested;
 
     public override Task WriteResponseHeadersAsync(Metadata responseHeaders)
@@ -109,7 +113,7 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
         var reader = _http.Request.BodyReader;
         while (true)
         {
-            var result = await reader.ReadAsync(CancellationToken);
+            var result = await reader.ReadAsync(ReadToken);
             var buffer = result.Buffer;
             if (TryParseMessage(buffer, marshaller, out var message, out var error))
             {
@@ -178,7 +182,7 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
     {
         while (true)
         {
-            var result = await reader.ReadAsync(CancellationToken);
+            var result = await reader.ReadAsync(ReadToken);
             var hasData = !result.Buffer.IsEmpty;
             reader.AdvanceTo(result.Buffer.End);
             if (hasData) throw new RpcException(new Status(StatusCode.Internal, "Additional data after the request message: a unary request carries exactly one message."));

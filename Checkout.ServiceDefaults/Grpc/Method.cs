@@ -34,7 +34,10 @@ public static class Marshallers
 
     private static class ProtobufMarshaller<T> where T : class, IMessage<T>, new()
     {
-        private static readonly MessageParser<T> Parser = new(() => new T());
+        // The generated parser: its factory is a plain constructor call, where new T() would go through Activator.
+        private static readonly MessageParser<T> Parser =
+            typeof(T).GetProperty("Parser", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetValue(null) as MessageParser<T>
+            ?? new MessageParser<T>(() => new T());
 
         public static readonly Marshaller<T> Instance = new(
             static message => message.CalculateSize(),
