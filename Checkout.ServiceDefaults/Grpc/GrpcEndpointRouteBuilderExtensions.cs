@@ -1,17 +1,17 @@
 // Stands in for Grpc.AspNetCore.Server's AddGrpc/MapGrpcService (not available here). Services are described by
 // the proto service definitions (protoc's descriptors, generated even with GrpcServices="None") instead of
 // generated base classes; handlers are bound per method and checked against the descriptor at start-up.
-using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
 namespace Checkout.ServiceDefaults.Grpc;
 
@@ -22,24 +22,23 @@ public static class GrpcServiceCollectionExtensions
     {
         var options = services.AddOptions<GrpcServiceOptions>();
         if (configure is not null) options.Configure(configure);
+        services.TryAddEnumerable(Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<IStartupFilter, UnimplementedMethodStartupFilter>());
         return services;
     }
 }
 
 public static class GrpcEndpointRouteBuilderExtensions
 {
-    // One catch-all per route builder, so that an unknown service or method gets UNIMPLEMENTED rather than 404.
-    private static readonly ConditionalWeakTable<IEndpointRouteBuilder, object> UnknownMethodEndpointMapped = new();
-
     /// <summary>
     /// Serves the proto service <paramref name="service"/>: <paramref name="bind"/> binds a handler to each method
     /// (names and message types checked now); methods left unbound answer UNIMPLEMENTED.
     /// </summary>
-    public static IEndpointConventionBuilder MapGrpcService(this IEndpointRouteBuilder endpoints, ServiceDescriptor service, Action<GrpcServiceBinder> bind)
+    public static IEndpointConventionBuilder MapGrpcService(this IEndpointRouteBuilder endpoints, Google.Protobuf.Reflection.ServiceDescriptor service, Action<GrpcServiceBinder> bind)
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(bind);
-        var options = endpoints.ServiceProvider.GetService<IOptions<GrpcServiceOptions>>()?.Value ?? new GrpcServiceOptions();
+        var options = endpoints.ServiceProvider.GetService<IOptions<GrpcServiceOptions>>()?.Value
+            ?? throw new InvalidOperationException("MapGrpcService needs services.AddGrpc() at start-up.");
         var logger = endpoints.ServiceProvider.GetService<ILoggerFactory>()?.CreateLogger("Checkout.ServiceDefaults.Grpc.GrpcServer") ?? NullLogger.Instance;
         var binder = new GrpcServiceBinder(service, options, logger);
         bind(binder);
@@ -51,25 +50,7 @@ public static class GrpcEndpointRouteBuilderExtensions
                 ?? new UnimplementedServerCallHandler(new GrpcMethodEndpoint(service.FullName, method.Name, options, logger));
             group.MapPost(handler.Endpoint.FullName, handler.HandleCallAsync).WithDisplayName($"gRPC {handler.Endpoint.FullName}");
         }
-        MapUnknownMethods(endpoints, options, logger);
         return group;
-    }
-
-    private static void MapUnknownMethods(IEndpointRouteBuilder endpoints, GrpcServiceOptions options, ILogger logger)
-    {
-        lock (UnknownMethodEndpointMapped)
-        {
-            if (UnknownMethodEndpointMapped.TryGetValue(endpoints, out _)) return;
-            UnknownMethodEndpointMapped.Add(endpoints, new object());
-        }
-        var unknown = new UnimplementedServerCallHandler(new GrpcMethodEndpoint("unknown", "unknown", options, logger));
-        // Literal routes of bound methods take precedence over these parameters; non-gRPC requests still get 404.
-        endpoints.MapPost("/{unknownService}/{unknownMethod}", (HttpContext http) =>
-        {
-            if (GrpcProtocol.IsGrpcContentType(http.Request.ContentType)) return unknown.HandleCallAsync(http);
-            http.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
-        }).WithDisplayName("gRPC unimplemented method");
     }
 }
 
@@ -79,14 +60,14 @@ public sealed class GrpcServiceBinder
     private readonly GrpcServiceOptions _options;
     private readonly ILogger _logger;
 
-    internal GrpcServiceBinder(ServiceDescriptor service, GrpcServiceOptions options, ILogger logger)
+    internal GrpcServiceBinder(Google.Protobuf.Reflection.ServiceDescriptor service, GrpcServiceOptions options, ILogger logger)
     {
         Service = service;
         _options = options;
         _logger = logger;
     }
 
-    public ServiceDescriptor Service { get; }
+    public Google.Protobuf.Reflection.ServiceDescriptor Service { get; }
 
     internal Dictionary<string, GrpcServerCallHandler> Handlers { get; } = new(StringComparer.Ordinal);
 
@@ -128,4 +109,37 @@ public sealed class GrpcServiceBinder
             throw new InvalidOperationException($"rpc {Service.FullName}.{methodName} is bound twice.");
         return this;
     }
+}
+
+/// <summary>
+/// Answers UNIMPLEMENTED to a gRPC call that no endpoint matched (an unknown service or method), instead of 404.
+/// A middleware that looks after routing rather than a catch-all route: a route such as "/{service}/{method}" would
+/// be a second candidate of every gRPC call and cost route-value captures on each; this costs one check.
+/// </summary>
+internal sealed class UnimplementedMethodStartupFilter(IOptions<GrpcServiceOptions> options, ILoggerFactory loggerFactory) : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        var unknown = new UnimplementedServerCallHandler(new GrpcMethodEndpoint("unknown", "unknown", options.Value,
+            loggerFactory.CreateLogger("Checkout.ServiceDefaults.Grpc.GrpcServer")));
+        app.Use(next => context =>
+        {
+            var pipeline = next(context);
+            return pipeline.IsCompletedSuccessfully
+                ? IsUnmatchedGrpcCall(context) ? unknown.HandleCallAsync(context) : Task.CompletedTask
+                : AnswerAfterAsync(pipeline, context, unknown);
+        });
+        next(app);
+    };
+
+    private static async Task AnswerAfterAsync(Task pipeline, HttpContext context, UnimplementedServerCallHandler unknown)
+    {
+        await pipeline;
+        if (IsUnmatchedGrpcCall(context)) await unknown.HandleCallAsync(context);
+    }
+
+    private static bool IsUnmatchedGrpcCall(HttpContext context) =>
+        context.Response.StatusCode == StatusCodes.Status404NotFound && !context.Response.HasStarted
+        && context.GetEndpoint() is null && HttpMethods.IsPost(context.Request.Method)
+        && GrpcProtocol.IsGrpcContentType(context.Request.ContentType);
 }

@@ -103,6 +103,8 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
             SetStatusHeaders(response.Headers, StatusCode.Internal, $"Request protocol '{request.Protocol}' is not supported: gRPC needs HTTP/2.");
             return null;
         }
+        // A call no endpoint matched arrives here from the unimplemented-method middleware with the pipeline's 404.
+        if (response.StatusCode != StatusCodes.Status200OK) response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = GrpcContentType;
         return new GrpcServerCall(http, endpoint);
     }

@@ -57,6 +57,15 @@ public sealed class RawHttp2Tests(EchoServerFixture server) : IClassFixture<Echo
     }
 
     [Fact]
+    public async Task Request_that_is_not_grpc_to_an_unknown_path_is_still_404()
+    {
+        using var response = await SendAsync("/no/such", [], request => request.Content!.Headers.ContentType = new MediaTypeHeaderValue("application/json"));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.False(response.Headers.Contains("grpc-status"));
+    }
+
+    [Fact]
     public async Task Successful_call_sends_status_in_trailers_after_one_framed_message()
     {
         using var response = await SendAsync(EchoPath, Frame(new EchoRequest { Message = "raw" }));
