@@ -73,7 +73,7 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
 
     // Reads need no token without a deadline: Kestrel fails a pending read itself when the client resets the stream,
     // and not touching RequestAborted spares Kestrel creating its CancellationTokenSource on every call.
-    private CancellationToken ReadToken => _deadlineSource?.Token ?? default;
+    public CancellationToken ReadToken => _deadlineSource?.Token ?? default;
 
     private bool DeadlineExceeded => _deadlineSource is { IsCancellationRequested: true } && !_http.RequestAborted.IsCancellationRequested;
 
@@ -109,29 +109,49 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
         return new GrpcServerCall(http, endpoint);
     }
 
+    public PipeReader RequestBody => _http.Request.BodyReader;
+
     /// <summary>Reads the single request message of a unary or server-streaming call, up to the end of the request stream.</summary>
-    public async ValueTask<T> ReadSingleMessageAsync<T>(Marshaller<T> marshaller)
+    public async ValueTask<T> ReadSingleMessageAsync<T>(Marshaller<T> marshaller) where T : class
     {
-        var reader = _http.Request.BodyReader;
-        while (true)
+        T? message = null;
+        while (!ConsumeRequest(await RequestBody.ReadAsync(ReadToken), marshaller, ref message)) { }
+        return message!;
+    }
+
+    /// <summary>
+    /// Consumes one read of the request body: true once the single message is parsed and the stream has ended;
+    /// false when more must be read; an RpcException for a malformed, oversized or extra message. Not async, so a
+    /// unary call reads with no async frame of its own.
+    /// </summary>
+    public bool ConsumeRequest<T>(in ReadResult result, Marshaller<T> marshaller, ref T? message) where T : class
+    {
+        var reader = RequestBody;
+        var buffer = result.Buffer;
+        Status? error;
+        if (message is null)
         {
-            var result = await reader.ReadAsync(ReadToken);
-            var buffer = result.Buffer;
-            if (TryParseMessage(buffer, marshaller, out var message, out var error))
+            if (TryParseMessage(buffer, marshaller, out var parsed, out error))
             {
+                message = parsed;
                 reader.AdvanceTo(buffer.End);
-                if (!result.IsCompleted) await EnsureEndOfRequestAsync(reader);
-                return message;
+                return result.IsCompleted;
             }
             if (error is null && result.IsCompleted)
                 error = new Status(StatusCode.Internal, buffer.IsEmpty ? "The request has no message." : "Incomplete message: the request ended inside a message.");
-            if (error is { } status)
-            {
-                reader.AdvanceTo(buffer.End);
-                throw new RpcException(status);
-            }
-            reader.AdvanceTo(buffer.Start, buffer.End);
         }
+        else
+        {
+            // The message is in: only the end of the stream may follow.
+            error = buffer.IsEmpty ? null : new Status(StatusCode.Internal, "Additional data after the request message: a unary request carries exactly one message.");
+        }
+        if (error is { } status)
+        {
+            reader.AdvanceTo(buffer.End);
+            throw new RpcException(status);
+        }
+        reader.AdvanceTo(buffer.Start, buffer.End);
+        return message is not null && result.IsCompleted;
     }
 
     private bool TryParseMessage<T>(in ReadOnlySequence<byte> buffer, Marshaller<T> marshaller, out T message, out Status? error)
@@ -177,18 +197,6 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
         {
             error = new Status(StatusCode.InvalidArgument, "The request message could not be deserialized.");
             return false;
-        }
-    }
-
-    private async ValueTask EnsureEndOfRequestAsync(PipeReader reader)
-    {
-        while (true)
-        {
-            var result = await reader.ReadAsync(ReadToken);
-            var hasData = !result.Buffer.IsEmpty;
-            reader.AdvanceTo(result.Buffer.End);
-            if (hasData) throw new RpcException(new Status(StatusCode.Internal, "Additional data after the request message: a unary request carries exactly one message."));
-            if (result.IsCompleted) return;
         }
     }
 
