@@ -23,6 +23,12 @@ internal abstract class GrpcServerCallHandler(GrpcMethodEndpoint endpoint)
     public abstract Task HandleCallAsync(HttpContext http);
 
     protected Activity? StartActivity(HttpContext http) => GrpcTelemetry.StartServer(http, Endpoint.SpanName, Endpoint.Service, Endpoint.MethodName);
+
+    protected static void End(GrpcServerCall call, Activity? activity, StatusCode code)
+    {
+        call.Dispose();
+        if (activity is not null) GrpcTelemetry.Stop(activity, code, isServer: true);
+    }
 }
 
 /// <summary>The shape of every call but the unary fast path: start, run <see cref="InvokeAsync"/>, end with its status.</summary>
@@ -45,8 +51,7 @@ internal abstract class InvokingServerCallHandler(GrpcMethodEndpoint endpoint) :
         }
         finally
         {
-            call.Dispose();
-            if (activity is not null) GrpcTelemetry.Stop(activity, code, isServer: true);
+            End(call, activity, code);
         }
     }
 
@@ -82,8 +87,7 @@ internal sealed class UnaryServerCallHandler<TRequest, TResponse>(
         }
         finally
         {
-            call.Dispose();
-            if (activity is not null) GrpcTelemetry.Stop(activity, code, isServer: true);
+            End(call, activity, code);
         }
     }
 }
