@@ -1,0 +1,452 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Checkout.AppHost.Infrastructure;
+
+/// <summary>Options of <see cref="EmbeddedPostgres"/>.</summary>
+public sealed record EmbeddedPostgresOptions
+{
+    /// <summary>The cluster's data folder; null for a fresh temporary folder that is deleted when the server stops.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Whether a given <see cref="DataDirectory"/> survives the stop (like a data volume); ignored for the temporary folder.</summary>
+    public bool KeepDataDirectory { get; init; } = true;
+
+    /// <summary>The 127.0.0.1 port to listen on; 0 for a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Receives start/stop events, and the server's own log lines at Debug level.</summary>
+    public ILogger? Logger { get; init; }
+}
+
+/// <summary>
+/// A private PostgreSQL cluster run from the machine's server binaries, listening on 127.0.0.1 only, whose lifetime
+/// is bound to the process that started it.
+/// </summary>
+/// <remarks>
+/// postgres runs in the foreground under a small shell supervisor whose standard input is a pipe from this process.
+/// Whatever ends this process (dispose, Ctrl+C, SIGTERM, a crash, kill -9), the kernel closes the pipe; the
+/// supervisor sees end-of-file, asks postgres for a fast shutdown, waits for it and removes the temporary folders.
+/// pg_ctl is not used: it daemonizes the server, which would then outlive a crashed owner. PR_SET_PDEATHSIG is not
+/// used either: it fires when the spawning thread exits, and .NET thread-pool threads do.
+/// </remarks>
+public sealed partial class EmbeddedPostgres : IAsyncDisposable
+{
+    private const string ServerUser = "postgres";
+    private const int PortAttempts = 3;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    // $1: the instance folder (socket, lock, temporary data) to remove after the server stops; $2: a data folder to
+    // remove too ('' keeps it); the rest: the server's command line. Signals are ignored so that Ctrl+C or SIGTERM,
+    // which the terminal or a service manager also sends here, cannot kill the supervisor before it cleans up: it
+    // stops only when its owner's pipe closes (postgres itself still gets them and shuts down on its own).
+    private const string SupervisorScript = """
+        instance=$1; data=$2; shift 2
+        trap '' INT TERM HUP
+        exec 3<&0
+        "$@" 3<&- </dev/null &
+        server=$!
+        { cat <&3; kill -INT "$server"; } >/dev/null 2>&1 &
+        watcher=$!
+        exec 3<&- </dev/null
+        wait "$server"; status=$?
+        kill -KILL "$watcher" 2>/dev/null
+        rm -rf -- "$instance" ${data:+"$data"}
+        exit $status
+        """;
+
+    private readonly Process _supervisor;
+    private readonly string _instanceDirectory;
+    private readonly ILogger _logger;
+    private readonly Lock _stopGate = new();
+    private Task? _stopping;
+
+    private EmbeddedPostgres(Process supervisor, string instanceDirectory, string dataDirectory, int port, ILogger logger)
+    {
+        _supervisor = supervisor;
+        _instanceDirectory = instanceDirectory;
+        DataDirectory = dataDirectory;
+        Port = port;
+        _logger = logger;
+    }
+
+    /// <summary>The 127.0.0.1 port the server listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>The cluster's data folder.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>
+    /// Starts a cluster: creates it (initdb) when the data folder is absent or empty, reuses the cluster a data folder
+    /// already holds, and returns once the server accepts connections.
+    /// </summary>
+    public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new EmbeddedPostgresOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Port, nameof(options.Port));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort, nameof(options.Port));
+        var logger = options.Logger ?? NullLogger.Instance;
+        var binaries = PostgresBinaries.Locate();
+        var account = await ServerAccount.ResolveAsync(cancellationToken);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = options.Port != 0 ? options.Port : LoopbackPorts.PickFree();
+            if (options.Port != 0 && !LoopbackPorts.IsFree(port))
+            {
+                throw PortInUse(port);
+            }
+
+            var server = await StartOnceAsync(options, binaries, account, port, logger, cancellationToken);
+            if (server is not null)
+            {
+                return server;
+            }
+
+            // Another process took the free port between our probe and the server's bind.
+            if (options.Port != 0 || attempt == PortAttempts)
+            {
+                throw PortInUse(port);
+            }
+
+            logger.LogInformation("Port {Port} was taken before PostgreSQL could bind it; trying another", port);
+        }
+    }
+
+    /// <summary>An Npgsql connection string to <paramref name="database"/> as the superuser 'postgres'.</summary>
+    public string GetConnectionString(string database = "postgres")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(database);
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = IPAddress.Loopback.ToString(),
+            Port = Port,
+            Username = ServerUser,
+            Database = database,
+        }.ConnectionString;
+    }
+
+    /// <summary>Creates database <paramref name="name"/> unless it exists; safe to call concurrently.</summary>
+    public async Task CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (name is null || !DatabaseName().IsMatch(name))
+        {
+            throw new ArgumentException(
+                $"'{name}' is not a valid database name: use 1-63 ASCII letters, digits or underscores, starting with a letter or underscore.",
+                nameof(name));
+        }
+
+        // Not pooled: an administrative connection should not stay open in a pool after this call.
+        var connectionString = new NpgsqlConnectionStringBuilder(GetConnectionString()) { Pooling = false }.ConnectionString;
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", connection))
+        {
+            exists.Parameters.Add(new NpgsqlParameter { Value = name });
+            if (await exists.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            // CREATE DATABASE takes no parameters and has no IF NOT EXISTS; the name was validated above and is quoted.
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+            _logger.LogInformation("Created database {Database} on 127.0.0.1:{Port}", name, Port);
+        }
+        catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+        {
+            // A concurrent caller created it between our check and our CREATE: the database exists, as asked.
+        }
+    }
+
+    /// <summary>Stops the server (fast shutdown: open sessions are ended) and removes the temporary folders; idempotent.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_stopGate)
+        {
+            _stopping ??= StopCoreAsync();
+        }
+
+        return _stopping.WaitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task StopCoreAsync()
+    {
+        _logger.LogInformation("Stopping PostgreSQL on 127.0.0.1:{Port}", Port);
+        await StopSupervisorAsync(_supervisor, _instanceDirectory, _logger);
+    }
+
+    private static async Task<EmbeddedPostgres?> StartOnceAsync(
+        EmbeddedPostgresOptions options, string binaries, ServerAccount account, int port, ILogger logger, CancellationToken cancellationToken)
+    {
+        // Private per server: the unix socket and its lock file, and the data of a temporary cluster.
+        var instanceDirectory = Path.Combine(Path.GetTempPath(), $"checkout-pg-{Guid.NewGuid():N}"[..24]);
+        CreatePrivateDirectory(instanceDirectory);
+        Process? supervisor = null;
+        try
+        {
+            var dataDirectory = options.DataDirectory is null
+                ? Path.Combine(instanceDirectory, "data")
+                : Path.GetFullPath(options.DataDirectory);
+            var removeData = options.DataDirectory is not null && !options.KeepDataDirectory ? dataDirectory : "";
+            var holdsCluster = PrepareDataDirectory(dataDirectory);
+            await account.GrantAsync([instanceDirectory, dataDirectory], cancellationToken);
+            if (!holdsCluster)
+            {
+                await InitDbAsync(binaries, account, dataDirectory, logger, cancellationToken);
+            }
+
+            var log = new ServerLog(logger, port);
+            supervisor = StartSupervisor(binaries, account, instanceDirectory, dataDirectory, removeData, port, log);
+            logger.LogInformation("Starting PostgreSQL on 127.0.0.1:{Port} with data folder {DataDirectory}", port, dataDirectory);
+            if (await WaitUntilAcceptingAsync(supervisor, port, log, cancellationToken))
+            {
+                return new EmbeddedPostgres(supervisor, instanceDirectory, dataDirectory, port, logger);
+            }
+
+            await supervisor.WaitForExitAsync(cancellationToken);
+            if (log.Contains("Address already in use"))
+            {
+                await StopSupervisorAsync(supervisor, instanceDirectory, logger);
+                return null;
+            }
+
+            throw new EmbeddedInfrastructureException(
+                $"PostgreSQL could not start on 127.0.0.1:{port} with data folder '{dataDirectory}' (exit code {supervisor.ExitCode}). " +
+                $"Its last log lines:{Environment.NewLine}{log.Tail()}");
+        }
+        catch
+        {
+            if (supervisor is not null)
+            {
+                await StopSupervisorAsync(supervisor, instanceDirectory, logger);
+            }
+            else
+            {
+                Directory.Delete(instanceDirectory, recursive: true);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Returns whether <paramref name="dataDirectory"/> already holds a cluster; creates it when absent.</summary>
+    private static bool PrepareDataDirectory(string dataDirectory)
+    {
+        if (File.Exists(dataDirectory))
+        {
+            throw new EmbeddedInfrastructureException(
+                $"The PostgreSQL data folder '{dataDirectory}' is a file. Point DataDirectory at a folder.");
+        }
+
+        if (!Directory.Exists(dataDirectory))
+        {
+            // Parents get the default mode (the server user must traverse them), the data folder itself is private.
+            Directory.CreateDirectory(Path.GetDirectoryName(dataDirectory)!);
+            CreatePrivateDirectory(dataDirectory);
+            return false;
+        }
+
+        if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+        {
+            return true;
+        }
+
+        if (Directory.EnumerateFileSystemEntries(dataDirectory).Any())
+        {
+            throw new EmbeddedInfrastructureException(
+                $"The PostgreSQL data folder '{dataDirectory}' is not empty but holds no PostgreSQL cluster (it has no PG_VERSION file). " +
+                "Point DataDirectory at an existing cluster, an empty folder or a folder that does not exist yet, or empty this one.");
+        }
+
+        return false;
+    }
+
+    private static async Task InitDbAsync(string binaries, ServerAccount account, string dataDirectory, ILogger logger, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Creating a PostgreSQL cluster in {DataDirectory}", dataDirectory);
+        var initdb = await ChildProcess.RunAsync(
+            account.StartAsServer(
+                Path.Combine(binaries, "initdb"),
+                ["-D", dataDirectory, "-U", ServerUser, "--auth=trust", "-E", "UTF8", "--locale=C"]),
+            cancellationToken);
+        if (initdb.ExitCode != 0)
+        {
+            throw new EmbeddedInfrastructureException(
+                $"initdb could not create a PostgreSQL cluster in '{dataDirectory}' (exit code {initdb.ExitCode}). " +
+                $"Its last lines:{Environment.NewLine}{initdb.Tail()}");
+        }
+    }
+
+    private static Process StartSupervisor(
+        string binaries, ServerAccount account, string instanceDirectory, string dataDirectory, string removeData, int port, ServerLog log)
+    {
+        var startInfo = new ProcessStartInfo("sh")
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = "/",
+        };
+        string[] server =
+        [
+            .. account.CommandLineAsServer(
+                Path.Combine(binaries, "postgres"),
+                ["-D", dataDirectory, "-p", port.ToString(CultureInfo.InvariantCulture), "-k", instanceDirectory,
+                 "-c", "listen_addresses=127.0.0.1"]),
+        ];
+        foreach (var argument in (string[])["-c", SupervisorScript, "checkout-postgres", instanceDirectory, removeData, .. server])
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var supervisor = new Process { StartInfo = startInfo };
+        supervisor.OutputDataReceived += (_, line) => log.Add(line.Data);
+        supervisor.ErrorDataReceived += (_, line) => log.Add(line.Data);
+        supervisor.Start();
+        supervisor.BeginOutputReadLine();
+        supervisor.BeginErrorReadLine();
+        return supervisor;
+    }
+
+    /// <summary>Polls until the server accepts a connection (true) or exits (false); bounded by <see cref="StartTimeout"/>.</summary>
+    private static async Task<bool> WaitUntilAcceptingAsync(Process supervisor, int port, ServerLog log, CancellationToken cancellationToken)
+    {
+        var probe = new NpgsqlConnectionStringBuilder
+        {
+            Host = IPAddress.Loopback.ToString(),
+            Port = port,
+            Username = ServerUser,
+            Database = "postgres",
+            Pooling = false,
+            Timeout = 5,
+        }.ConnectionString;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(StartTimeout);
+        try
+        {
+            while (!supervisor.HasExited)
+            {
+                try
+                {
+                    await using var connection = new NpgsqlConnection(probe);
+                    await connection.OpenAsync(deadline.Token);
+                    return true;
+                }
+                catch (NpgsqlException)
+                {
+                    // Not accepting yet: the port is not bound, or the server answers 'the database system is starting up'.
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
+            }
+
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EmbeddedInfrastructureException(
+                $"PostgreSQL did not accept connections on 127.0.0.1:{port} within {StartTimeout.TotalSeconds:0} s. " +
+                $"Its last log lines:{Environment.NewLine}{log.Tail()}");
+        }
+    }
+
+    private static async Task StopSupervisorAsync(Process supervisor, string instanceDirectory, ILogger logger)
+    {
+        // Closing the pipe is the stop request (see the class remarks): the supervisor asks for a fast shutdown,
+        // waits for postgres to exit and removes the temporary folders.
+        supervisor.StandardInput.Close();
+        using (var timeout = new CancellationTokenSource(StopTimeout))
+        {
+            try
+            {
+                await supervisor.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogWarning("PostgreSQL did not stop within {Seconds} s; killing it", StopTimeout.TotalSeconds);
+                supervisor.Kill(entireProcessTree: true);
+                await supervisor.WaitForExitAsync();
+            }
+        }
+
+        supervisor.Dispose();
+        if (Directory.Exists(instanceDirectory))
+        {
+            Directory.Delete(instanceDirectory, recursive: true);
+        }
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        // The server needs POSIX users and permissions, a shell and setpriv: this runs on Linux (and macOS) only.
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("The embedded PostgreSQL runs on Linux only.");
+        }
+
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    private static EmbeddedInfrastructureException PortInUse(int port) =>
+        new($"Port {port} on 127.0.0.1 is already in use; choose another port for PostgreSQL, or 0 for a free one.");
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+    private static partial Regex DatabaseName();
+
+    /// <summary>The server's recent output, kept (bounded) to explain a failed start, and forwarded to the logger.</summary>
+    private sealed class ServerLog(ILogger logger, int port)
+    {
+        private const int Capacity = 200;
+        private readonly Queue<string> _lines = new();
+        private readonly Lock _gate = new();
+
+        public void Add(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                if (_lines.Count == Capacity)
+                {
+                    _lines.Dequeue();
+                }
+
+                _lines.Enqueue(line);
+            }
+
+            logger.LogDebug("postgres 127.0.0.1:{Port}: {Line}", port, line);
+        }
+
+        public bool Contains(string text)
+        {
+            lock (_gate)
+            {
+                return _lines.Any(line => line.Contains(text, StringComparison.Ordinal));
+            }
+        }
+
+        public string Tail(int count = 20)
+        {
+            lock (_gate)
+            {
+                return string.Join(Environment.NewLine, _lines.TakeLast(count));
+            }
+        }
+    }
+}
