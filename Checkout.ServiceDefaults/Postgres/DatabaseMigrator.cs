@@ -18,9 +18,11 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<Databa
     // Any constant works; it only has to be the same for every runner of one database.
     private const long MigrationLockKey = 0x436865636b6f7574; // "Checkout"
 
-    public async Task MigrateAsync(Assembly migrationsAssembly, CancellationToken cancellationToken = default)
+    public Task MigrateAsync(Assembly migrationsAssembly, CancellationToken cancellationToken = default) =>
+        MigrateAsync(LoadMigrations(migrationsAssembly), cancellationToken);
+
+    internal async Task MigrateAsync(IReadOnlyList<Migration> migrations, CancellationToken cancellationToken = default)
     {
-        var migrations = LoadMigrations(migrationsAssembly);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken: cancellationToken));
         try
@@ -51,7 +53,15 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<Databa
                 }
 
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, cancellationToken: cancellationToken));
+                try
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, cancellationToken: cancellationToken));
+                }
+                catch (PostgresException ex)
+                {
+                    throw new InvalidOperationException(
+                        $"Migration {migration.Version} failed on database '{connection.Database}' and was rolled back: {ex.MessageText}", ex);
+                }
                 await connection.ExecuteAsync(new CommandDefinition(
                     "INSERT INTO schema_migrations (version, checksum) VALUES (@Version, @Checksum)",
                     migration, transaction, cancellationToken: cancellationToken));
@@ -81,8 +91,7 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<Databa
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream, Encoding.UTF8);
             var sql = reader.ReadToEnd();
-            var checksum = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sql)));
-            migrations.Add(new Migration(version, sql, checksum));
+            migrations.Add(new Migration(version, sql));
         }
 
         if (migrations.Count == 0)
@@ -95,5 +104,8 @@ public sealed class DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<Databa
         return migrations;
     }
 
-    private sealed record Migration(string Version, string Sql, string Checksum);
+    internal sealed record Migration(string Version, string Sql)
+    {
+        public string Checksum { get; } = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
+    }
 }

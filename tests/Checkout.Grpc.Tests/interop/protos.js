@@ -1,0 +1,29 @@
+// Loads the test echo service and the standard health service, as the C# side compiles them.
+'use strict';
+const path = require('path');
+const protoLoader = require('@grpc/proto-loader');
+
+const definition = protoLoader.loadSync(
+  ['echo.proto', 'grpc/health/v1/health.proto'],
+  {
+    includeDirs: [path.join(__dirname, '..', 'Protos'), path.join(__dirname, '..', '..', '..', 'services', 'Contracts', 'Protos')],
+    keepCase: false,
+    longs: String,
+    enums: String,
+    bytes: String, // base64, so that results print as JSON
+    defaults: true,
+  });
+
+// Finds a method by its HTTP/2 path, "/package.Service/Method".
+function findMethod(methodPath) {
+  for (const name of Object.keys(definition)) {
+    const service = definition[name];
+    if (typeof service !== 'object' || service.format) continue;
+    for (const method of Object.values(service)) {
+      if (method.path === methodPath) return method;
+    }
+  }
+  return undefined;
+}
+
+module.exports = { definition, findMethod };
