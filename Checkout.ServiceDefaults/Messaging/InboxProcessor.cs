@@ -54,7 +54,7 @@ internal sealed partial class InboxProcessor(
     {
         if (run.Count == 0)
             return;
-        var failedAt = -1;
+        var (failedAt, batchFailure) = (-1, default(Exception));
         if (run.Count > 1)
         {
             var progress = new StrongBox<int>(-1);
@@ -66,7 +66,7 @@ internal sealed partial class InboxProcessor(
             }
             catch (Exception exception) when (!lane.AbandonToken.IsCancellationRequested)
             {
-                failedAt = progress.Value;
+                (failedAt, batchFailure) = (progress.Value, exception);
                 LogBatchFailed(logger, exception, run.Count, run[0].Result.TopicPartition);
             }
         }
@@ -74,15 +74,29 @@ internal sealed partial class InboxProcessor(
         {
             lane.StopToken.ThrowIfCancellationRequested();
             // The message whose handler broke the batch has used its first attempt there.
-            await HandleWithRetriesAsync(run[i], firstAttempt: i == failedAt ? 2 : 1, lane);
+            await HandleWithRetriesAsync(run[i], i == failedAt ? batchFailure : null, lane);
             lane.Finished(run[i].Result.Offset.Value);
         }
     }
 
-    private async Task HandleWithRetriesAsync(Incoming incoming, int firstAttempt, PartitionLane lane)
+    private async Task HandleWithRetriesAsync(Incoming incoming, Exception? earlierFailure, PartitionLane lane)
     {
-        for (var attempt = firstAttempt; ; attempt++)
+        var failure = earlierFailure;
+        var attempt = failure is null ? 0 : 1;
+        while (true)
         {
+            if (failure is not null)
+            {
+                if (failure is PoisonMessageException or InvalidProtocolBufferException || attempt >= settings.MaxAttempts)
+                {
+                    await DeadLetterAsync(incoming.Result, attempt, Describe(failure), lane);
+                    return;
+                }
+                telemetry.Retried(incoming.Result.Topic, group);
+                LogRetry(logger, failure, incoming.Message.MessageId, incoming.Message.Type, attempt, settings.MaxAttempts);
+                await Task.Delay(Backoff.Delay(attempt, settings.RetryMinDelay, settings.RetryMaxDelay), lane.StopToken);
+            }
+            attempt++;
             try
             {
                 await HandleInOneTransactionAsync([incoming], progress: null, lane.AbandonToken);
@@ -90,16 +104,8 @@ internal sealed partial class InboxProcessor(
             }
             catch (Exception exception) when (!lane.AbandonToken.IsCancellationRequested)
             {
-                var poison = exception is PoisonMessageException or InvalidProtocolBufferException;
-                if (poison || attempt >= settings.MaxAttempts)
-                {
-                    await DeadLetterAsync(incoming.Result, attempt, Describe(exception), lane);
-                    return;
-                }
-                telemetry.Retried(incoming.Result.Topic, group);
-                LogRetry(logger, exception, incoming.Message.MessageId, incoming.Message.Type, attempt, settings.MaxAttempts);
+                failure = exception;
             }
-            await Task.Delay(Backoff.Delay(attempt, settings.RetryMinDelay, settings.RetryMaxDelay), lane.StopToken);
         }
     }
 
