@@ -83,9 +83,18 @@ internal sealed partial class InboxProcessor(
     {
         var failure = earlierFailure;
         var attempt = failure is null ? 0 : 1;
+        var outage = 0;
         while (true)
         {
-            if (failure is not null)
+            if (failure is not null && IsDatabaseUnavailable(failure))
+            {
+                // Not the message's fault: wait for the database without using up the message's attempts.
+                attempt--;
+                telemetry.Retried(incoming.Result.Topic, group);
+                LogDatabaseUnavailable(logger, failure, incoming.Message.MessageId);
+                await Task.Delay(Backoff.Delay(++outage, settings.RetryMinDelay, settings.RetryMaxDelay), lane.StopToken);
+            }
+            else if (failure is not null)
             {
                 if (failure is PoisonMessageException or InvalidProtocolBufferException || attempt >= settings.MaxAttempts)
                 {
@@ -109,12 +118,36 @@ internal sealed partial class InboxProcessor(
         }
     }
 
+    // The database cannot be reached, or dropped the connection (class 08, or 57P01-57P03: shut down, cannot connect now).
+    private static bool IsDatabaseUnavailable(Exception exception) => exception switch
+    {
+        DatabaseUnavailableException => true,
+        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException => true, // an I/O failure, not an error the server returned
+        _ => false,
+    };
+
+    private async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+        {
+            throw new DatabaseUnavailableException(exception);
+        }
+    }
+
+    private sealed class DatabaseUnavailableException(Exception innerException)
+        : Exception("Could not open a connection to the service's database.", innerException);
+
     // progress, when given, receives the index of the message whose handler is running (to attribute a failure).
     private async Task HandleInOneTransactionAsync(IReadOnlyList<Incoming> messages, StrongBox<int>? progress, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var handler = (IMessageHandler)scope.ServiceProvider.GetRequiredService(registration.HandlerType);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // One insert for the whole batch; the rows it did not insert are messages already handled. A concurrent
@@ -220,6 +253,9 @@ internal sealed partial class InboxProcessor(
 
     [LoggerMessage(LogLevel.Warning, "Handling message {MessageId} ({MessageType}) failed on attempt {Attempt} of {MaxAttempts}; retrying after a backoff")]
     private static partial void LogRetry(ILogger logger, Exception exception, Guid messageId, string messageType, int attempt, int maxAttempts);
+
+    [LoggerMessage(LogLevel.Warning, "The database is unavailable while handling message {MessageId}; waiting for it (attempts are not used up)")]
+    private static partial void LogDatabaseUnavailable(ILogger logger, Exception exception, Guid messageId);
 
     [LoggerMessage(LogLevel.Warning, "Could not write a dead letter to {Topic}; retrying")]
     private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, string topic);

@@ -99,6 +99,58 @@ public sealed class ConsumerTests(MessagingFixture fixture)
     }
 
     [Fact]
+    public async Task Messages_wait_out_a_database_outage_without_using_up_their_attempts()
+    {
+        var (database, topic, group) = await PrepareAsync();
+        var databaseName = new Npgsql.NpgsqlConnectionStringBuilder(database).Database!;
+        var retries = 0L;
+        using var meters = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument is { Name: "checkout.messaging.retries", Meter.Name: MessagingTelemetry.Name })
+                    listener.EnableMeasurementEvents(instrument);
+            },
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag is { Key: "messaging.destination.name" } && Equals(tag.Value, topic))
+                    Interlocked.Add(ref retries, value);
+        });
+        meters.Start();
+        await using var service = await TestService.StartAsync(group, database, Bootstrap, m => m.AddConsumer<EffectsHandler>(topic),
+            services: s => s.AddSingleton(new TestProbe()));
+
+        // The outage: no new connections to the service's database, and its open ones cut.
+        var admin = fixture.Postgres.GetConnectionString();
+        await Database.ExecuteAsync(admin, $"""
+            ALTER DATABASE "{databaseName}" ALLOW_CONNECTIONS false;
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{databaseName}';
+            """);
+        try
+        {
+            var events = TestEvents.Interleaved(keys: 3, perKey: 3).ToList();
+            await RawKafka.ProduceAsync(Bootstrap, topic, events.Select(e => (e.Key, RawKafka.Envelope(e.Key, e.Sequence).ToByteArray())));
+            // Far more failed tries than MaxAttempts (3) allows one message.
+            await Eventually.UntilAsync(() => Interlocked.Read(ref retries) >= 20, "the consumer keeps retrying through the outage");
+            await Database.ExecuteAsync(admin, $"""ALTER DATABASE "{databaseName}" ALLOW_CONNECTIONS true""");
+            // The test's own pooled connections were cut too (the service's data source has a pool of its own).
+            Npgsql.NpgsqlConnection.ClearPool(new Npgsql.NpgsqlConnection(database));
+
+            await Eventually.UntilAsync(async () => (await Database.EffectsAsync(database)).Count >= events.Count, "every event is handled after the outage");
+            var effects = await Database.EffectsAsync(database);
+            Assert.Equal(events.Count, effects.Count);
+            OrderAssert.PerKeyInOrder(effects.Select(e => (e.MessageKey, e.Seq)), events);
+            Assert.Empty(RawKafka.ReadAll(Bootstrap, topic + ".dlq"));
+        }
+        finally
+        {
+            await Database.ExecuteAsync(admin, $"""ALTER DATABASE "{databaseName}" ALLOW_CONNECTIONS true""");
+        }
+    }
+
+    [Fact]
     public async Task A_handler_slower_than_the_maximum_poll_interval_keeps_its_consumer_in_the_group()
     {
         var (database, topic, group) = await PrepareAsync();
