@@ -114,7 +114,6 @@ public sealed class ServiceProcess : IAsyncDisposable
                     $"The service '{Name}' is not built: '{_assemblyPath}' does not exist. Build it with 'dotnet build {_options.ProjectPath} -c {BuildConfiguration}'.");
             }
 
-            _supervisor?.Dispose();
             _supervisor = Launch();
             _logger.LogInformation("Started {Service} (pid {Pid}) on {Endpoint}", Name, _supervisor.Id, Endpoint);
             try
@@ -147,12 +146,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync();
-        _supervisor?.Dispose();
-        _lifecycle.Dispose();
-    }
+    /// <summary>Stops the service; safe to call more than once.</summary>
+    public async ValueTask DisposeAsync() => await StopAsync();
 
     private Process Launch()
     {
@@ -276,15 +271,17 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private async Task StopCoreAsync()
     {
-        if (_supervisor is null || _supervisor.HasExited)
+        if (_supervisor is null)
         {
             return;
         }
 
         // The supervisor kills the service after the grace period; our own bound is a backstop above that.
-        var stopped = await OwnerBoundProcess.StopAsync(_supervisor, _options.StopGracePeriod + TimeSpan.FromSeconds(5));
+        var stopped = _supervisor.HasExited || await OwnerBoundProcess.StopAsync(_supervisor, _options.StopGracePeriod + TimeSpan.FromSeconds(5));
         _logger.LogInformation(
             stopped ? "Stopped {Service} (exit code {ExitCode})" : "Killed {Service}: its supervisor did not stop in time (exit code {ExitCode})",
             Name, _supervisor.ExitCode);
+        _supervisor.Dispose();
+        _supervisor = null;
     }
 }
