@@ -1,0 +1,84 @@
+using Checkout.ServiceDefaults.Kafka;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Checkout.ServiceDefaults.Messaging;
+
+/// <summary>
+/// The service's one idempotent Kafka producer (acks=all, ordered per partition, no duplicates from its own
+/// retries), shared by the outbox dispatcher and the dead-letter path. Rebuilt after a fatal producer error.
+/// </summary>
+internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions<MessagingOptions> options, ILogger<KafkaProducer> logger) : IDisposable
+{
+    private readonly Lock gate = new();
+    private IProducer<string, byte[]>? producer;
+    private bool disposed;
+
+    public Task<DeliveryResult<string, byte[]>> ProduceAsync(string topic, Message<string, byte[]> message, CancellationToken cancellationToken) =>
+        Current().ProduceAsync(topic, message, cancellationToken);
+
+    /// <summary>Replaces the producer when <paramref name="exception"/> says it can no longer be used.</summary>
+    public void OnError(Exception exception)
+    {
+        if (exception is not KafkaException { Error.IsFatal: true })
+            return;
+        lock (gate)
+        {
+            LogFatal(logger, exception.Message);
+            producer?.Dispose();
+            producer = null;
+        }
+    }
+
+    private IProducer<string, byte[]> Current()
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return producer ??= Build();
+        }
+    }
+
+    private IProducer<string, byte[]> Build()
+    {
+        LibrdKafka.EnsureLoaded();
+        var settings = options.Value;
+        var config = new ProducerConfig(new Dictionary<string, string>(settings.Producer))
+        {
+            BootstrapServers = connection.BootstrapServers,
+            ClientId = settings.ServiceName,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = settings.Producer.ContainsKey("linger.ms") ? null : 1,
+            MessageTimeoutMs = (int)settings.Outbox.PublishTimeout.TotalMilliseconds,
+        };
+        return new ProducerBuilder<string, byte[]>(config)
+            .SetErrorHandler((_, error) => LogClientError(logger, error.Code, error.Reason))
+            .SetLogHandler((_, message) => LogClient(logger, message.Facility, message.Message))
+            .Build();
+    }
+
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            disposed = true;
+            producer?.Flush(TimeSpan.FromSeconds(5));
+            producer?.Dispose();
+            producer = null;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Error, "Kafka producer failed fatally and is rebuilt: {Reason}")]
+    private static partial void LogFatal(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Kafka producer error {Code}: {Reason}")]
+    private static partial void LogClientError(ILogger logger, ErrorCode code, string reason);
+
+    [LoggerMessage(LogLevel.Debug, "librdkafka {Facility}: {Message}")]
+    private static partial void LogClient(ILogger logger, string facility, string message);
+}
+
+/// <summary>The broker's address, from ConnectionStrings:kafka.</summary>
+internal sealed record KafkaConnection(string BootstrapServers);

@@ -1,0 +1,39 @@
+using Dapper;
+using Npgsql;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Checkout.ServiceDefaults.Messaging;
+
+/// <summary>The outbox backlog (rows not yet published) and the age of its oldest row, read from the database.</summary>
+public sealed class OutboxStatistics(NpgsqlDataSource dataSource, TimeProvider timeProvider)
+{
+    public readonly record struct Snapshot(long Backlog, TimeSpan OldestAge);
+
+    /// <summary>The last snapshot read (what the metrics report).</summary>
+    public Snapshot Current { get; private set; }
+
+    public async Task<Snapshot> RefreshAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var (backlog, oldest) = await connection.QuerySingleAsync<(long, DateTime?)>(new CommandDefinition(
+            "SELECT count(*), min(created_at) FROM messaging.outbox WHERE sent_at IS NULL", cancellationToken: cancellationToken));
+        var age = oldest is { } created ? timeProvider.GetUtcNow() - new DateTimeOffset(created, TimeSpan.Zero) : TimeSpan.Zero;
+        return Current = new Snapshot(backlog, age < TimeSpan.Zero ? TimeSpan.Zero : age);
+    }
+}
+
+/// <summary>/health: unhealthy when the oldest unpublished event is older than Messaging:Outbox:UnhealthyAge.</summary>
+internal sealed class OutboxHealthCheck(OutboxStatistics statistics, IOptions<MessagingOptions> options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var snapshot = await statistics.RefreshAsync(cancellationToken);
+        var data = new Dictionary<string, object> { ["backlog"] = snapshot.Backlog, ["oldestAgeSeconds"] = snapshot.OldestAge.TotalSeconds };
+        var limit = options.Value.Outbox.UnhealthyAge;
+        return snapshot.OldestAge > limit
+            ? new HealthCheckResult(context.Registration.FailureStatus,
+                $"The oldest unpublished event is {snapshot.OldestAge.TotalSeconds:F0} s old (limit {limit.TotalSeconds:F0} s).", data: data)
+            : HealthCheckResult.Healthy($"{snapshot.Backlog} events waiting to be published.", data);
+    }
+}

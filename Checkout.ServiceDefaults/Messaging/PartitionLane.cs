@@ -1,0 +1,93 @@
+using System.Threading.Channels;
+using Confluent.Kafka;
+
+namespace Checkout.ServiceDefaults.Messaging;
+
+/// <summary>
+/// The work queue of one assigned partition, handled in order by one worker: the consume loop keeps polling
+/// (and stays in its group) however slow the handler is. The lane records the offset below which every message
+/// is finished, which is what may be committed.
+/// </summary>
+internal sealed class PartitionLane : IDisposable
+{
+    private readonly Channel<ConsumeResult<string, byte[]>> queue =
+        Channel.CreateUnbounded<ConsumeResult<string, byte[]>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource drain = new();
+    private readonly CancellationTokenSource abandon = new();
+    private readonly CancellationTokenSource stop;
+    private int buffered;
+    private long finishedOffset = Offset.Unset.Value;
+
+    public PartitionLane(TopicPartition topicPartition, int maxBatchSize, Func<List<ConsumeResult<string, byte[]>>, PartitionLane, Task> process)
+    {
+        TopicPartition = topicPartition;
+        stop = CancellationTokenSource.CreateLinkedTokenSource(drain.Token, abandon.Token);
+        Worker = Task.Run(() => RunAsync(maxBatchSize, process));
+    }
+
+    public TopicPartition TopicPartition { get; }
+    public Task Worker { get; }
+    public int Buffered => Volatile.Read(ref buffered);
+
+    /// <summary>The next offset to read once everything before it is finished (what Kafka commits), or Unset.</summary>
+    public long FinishedOffset => Interlocked.Read(ref finishedOffset);
+
+    /// <summary>The offset last committed for this lane; read and written by the consume loop only.</summary>
+    public long CommittedOffset { get; set; } = Offset.Unset.Value;
+
+    /// <summary>Cancelled when the lane must stop taking work (revoked, lost, shut down): also ends retry waits.</summary>
+    public CancellationToken StopToken => stop.Token;
+
+    /// <summary>Cancelled when in-flight handling must be abandoned (partition lost): handlers' transactions roll back.</summary>
+    public CancellationToken AbandonToken => abandon.Token;
+
+    public void Enqueue(ConsumeResult<string, byte[]> result)
+    {
+        Interlocked.Increment(ref buffered);
+        queue.Writer.TryWrite(result);
+    }
+
+    public void Finished(long offset) => Interlocked.Exchange(ref finishedOffset, offset + 1);
+
+    /// <summary>Finish the message in hand, abandon the queued ones (they are redelivered to the next owner).</summary>
+    public Task DrainAsync()
+    {
+        drain.Cancel();
+        return Worker;
+    }
+
+    /// <summary>Stop at once: the partition already belongs to another consumer.</summary>
+    public Task AbandonAsync()
+    {
+        abandon.Cancel();
+        return Worker;
+    }
+
+    private async Task RunAsync(int maxBatchSize, Func<List<ConsumeResult<string, byte[]>>, PartitionLane, Task> process)
+    {
+        var batch = new List<ConsumeResult<string, byte[]>>(maxBatchSize);
+        try
+        {
+            while (true)
+            {
+                batch.Clear();
+                batch.Add(await queue.Reader.ReadAsync(StopToken));
+                while (batch.Count < maxBatchSize && queue.Reader.TryRead(out var next))
+                    batch.Add(next);
+                Interlocked.Add(ref buffered, -batch.Count);
+                await process(batch, this);
+            }
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            // Stopped: what is finished has been recorded; the rest is read again by the partition's next owner.
+        }
+    }
+
+    public void Dispose()
+    {
+        stop.Dispose();
+        drain.Dispose();
+        abandon.Dispose();
+    }
+}

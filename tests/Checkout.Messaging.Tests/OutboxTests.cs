@@ -1,0 +1,167 @@
+using Checkout.AppHost.Infrastructure;
+using Checkout.ServiceDefaults.Messaging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Checkout.Messaging.Tests;
+
+public sealed class OutboxTests(MessagingFixture fixture)
+{
+    [Fact]
+    public async Task A_rolled_back_transaction_publishes_nothing_and_a_committed_one_exactly_its_events_in_order_per_key()
+    {
+        var database = await fixture.CreateDatabaseAsync();
+        await Database.CreateTablesAsync(database);
+        var topic = fixture.NewTopic("orders");
+        var probe = new TestProbe();
+        await using var service = await TestService.StartAsync(MessagingFixture.NewServiceName("orders"), database, fixture.Kafka.BootstrapServers,
+            m => m.AddOutbox().AddConsumer<EffectsHandler>(topic), services: s => s.AddSingleton(probe));
+
+        var rolledBack = await service.WriteAsync(topic, TestEvents.Interleaved(keys: 3, perKey: 2), commit: false);
+        var committedEvents = TestEvents.Interleaved(keys: 3, perKey: 4).ToList();
+        var committed = await service.WriteAsync(topic, committedEvents);
+
+        await Eventually.UntilAsync(async () => (await Database.EffectsAsync(database)).Count >= committed.Count, "the committed events are handled");
+        await Eventually.UntilAsync(async () => await Database.UnsentAsync(database) == 0, "the outbox is drained");
+
+        var published = RawKafka.ReadAll(fixture.Kafka.BootstrapServers, topic);
+        Assert.Equal(committed.Order(), published.Select(RawKafka.MessageId).Order());
+        Assert.Empty(published.Select(RawKafka.MessageId).Intersect(rolledBack));
+        OrderAssert.PerKeyInOrder(published.Select(r => (r.Message.Key, TestEvents.Sequence(r))), committedEvents);
+        var effects = await Database.EffectsAsync(database);
+        Assert.Equal(committed.Order(), effects.Select(e => e.MessageId).Order());
+        OrderAssert.PerKeyInOrder(effects.Select(e => (e.MessageKey, e.Seq)), committedEvents);
+
+        var health = await service.Host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HealthStatus.Healthy, health.Status);
+        Assert.Contains("messaging-outbox", health.Entries.Keys);
+        Assert.Contains($"messaging-consumer-{topic}", health.Entries.Keys);
+    }
+
+    [Fact]
+    public async Task Events_written_while_every_broker_is_down_are_all_delivered_in_order_per_key_once_the_brokers_return()
+    {
+        const int brokers = 3;
+        using var kafka = EmbeddedKafka.Start(new EmbeddedKafkaOptions { Brokers = brokers });
+        var database = await fixture.CreateDatabaseAsync();
+        await Database.CreateTablesAsync(database);
+        var topic = fixture.NewTopic("orders", kafka);
+        await using var service = await TestService.StartAsync("orders", database, kafka.BootstrapServers, m => m.AddOutbox(),
+            configure: o => o.Outbox.UnhealthyAge = TimeSpan.FromSeconds(1));
+
+        for (var broker = 1; broker <= brokers; broker++)
+            kafka.SetBrokerDown(broker);
+        var events = TestEvents.Interleaved(keys: 25, perKey: 40).ToList();
+        var written = new List<Guid>();
+        foreach (var transaction in events.Chunk(50))
+            written.AddRange(await service.WriteAsync(topic, transaction));
+        Assert.Equal(1_000, written.Count);
+
+        // The dispatcher has tried and failed, and /health says the backlog is stuck.
+        await Eventually.UntilAsync(async () => await Database.ScalarAsync(database, "SELECT count(*) FROM messaging.outbox WHERE last_error IS NOT NULL") > 0,
+            "a publish attempt fails while the brokers are down");
+        var health = service.Host.Services.GetRequiredService<HealthCheckService>();
+        await Eventually.UntilAsync(async () => (await health.CheckHealthAsync()).Entries["messaging-outbox"].Status == HealthStatus.Unhealthy,
+            "the outbox health check reports the stuck backlog");
+        Assert.Equal(1_000, await Database.UnsentAsync(database));
+
+        for (var broker = 1; broker <= brokers; broker++)
+            kafka.SetBrokerUp(broker);
+        await Eventually.UntilAsync(async () => await Database.UnsentAsync(database) == 0, "the outbox is drained after the brokers return",
+            TimeSpan.FromMinutes(3));
+        await Eventually.UntilAsync(async () => (await health.CheckHealthAsync()).Entries["messaging-outbox"].Status == HealthStatus.Healthy,
+            "the outbox health check recovers");
+
+        var published = RawKafka.ReadAll(kafka.BootstrapServers, topic);
+        // Publishes that timed out may have reached the broker: the first copy of each event is what counts.
+        var firstCopies = published.DistinctBy(RawKafka.MessageId).ToList();
+        Assert.Equal(written.Order(), firstCopies.Select(RawKafka.MessageId).Order());
+        OrderAssert.PerKeyInOrder(firstCopies.Select(r => (r.Message.Key, TestEvents.Sequence(r))), events);
+    }
+
+    [Fact]
+    public async Task A_crash_between_publish_and_mark_sent_republishes_and_the_inbox_makes_the_effect_happen_once()
+    {
+        var database = await fixture.CreateDatabaseAsync();
+        await Database.CreateTablesAsync(database);
+        var topic = fixture.NewTopic("orders");
+        var serviceName = MessagingFixture.NewServiceName("orders");
+        await using var service = await TestService.StartAsync(serviceName, database, fixture.Kafka.BootstrapServers,
+            m => m.AddOutbox().AddConsumer<EffectsHandler>(topic), services: s => s.AddSingleton(new TestProbe()));
+        // The first two attempts to mark rows sent fail after the broker acknowledged them, as a crash there would.
+        await Database.ExecuteAsync(database, MarkSentFault(failures: 2));
+
+        var events = TestEvents.Interleaved(keys: 4, perKey: 5).ToList();
+        var written = await service.WriteAsync(topic, events);
+
+        await Eventually.UntilAsync(async () => await Database.UnsentAsync(database) == 0, "the outbox is drained");
+        await Eventually.UntilAsync(async () => (await Database.EffectsAsync(database)).Count >= written.Count, "every event is handled");
+        var published = RawKafka.ReadAll(fixture.Kafka.BootstrapServers, topic);
+        Assert.True(published.Count >= 3 * written.Count, $"Each event is published once per attempt (3), saw {published.Count} copies of {written.Count}.");
+        Assert.Equal(written.Order(), published.Select(RawKafka.MessageId).Distinct().Order());
+
+        // Every copy has reached the consumer (its group's committed offsets are at the end) and still: one effect each.
+        await Eventually.UntilAsync(() => CommittedToEnd(fixture.Kafka.BootstrapServers, serviceName, topic), "the consumer has read every copy");
+        var effects = await Database.EffectsAsync(database);
+        Assert.Equal(written.Order(), effects.Select(e => e.MessageId).Order());
+        OrderAssert.PerKeyInOrder(effects.Select(e => (e.MessageKey, e.Seq)), events);
+    }
+
+    [Fact]
+    public async Task Two_dispatchers_on_one_outbox_publish_each_event_once_in_order_per_key()
+    {
+        var database = await fixture.CreateDatabaseAsync();
+        await Database.CreateTablesAsync(database);
+        var topic = fixture.NewTopic("orders");
+        // Small rounds make the two instances interleave many claims.
+        Action<Checkout.ServiceDefaults.Messaging.MessagingOptions> smallRounds = o => o.Outbox.BatchSize = 20;
+        await using var first = await TestService.StartAsync("orders", database, fixture.Kafka.BootstrapServers, m => m.AddOutbox(), smallRounds, instance: "orders-1");
+        await using var second = await TestService.StartAsync("orders", database, fixture.Kafka.BootstrapServers, m => m.AddOutbox(), smallRounds, instance: "orders-2");
+
+        var events = TestEvents.Interleaved(keys: 40, perKey: 25).ToList();
+        // Writers on both instances at once, each order's events written in order.
+        var written = (await Task.WhenAll(events.GroupBy(e => int.Parse(e.Key.Split('-')[1]) % 4).Select(async writer =>
+        {
+            var ids = new List<Guid>();
+            var instance = writer.Key % 2 == 0 ? first : second;
+            foreach (var transaction in writer.Chunk(5))
+                ids.AddRange(await instance.WriteAsync(topic, transaction));
+            return ids;
+        }))).SelectMany(ids => ids).ToList();
+
+        await Eventually.UntilAsync(async () => await Database.UnsentAsync(database) == 0, "the outbox is drained");
+        var published = RawKafka.ReadAll(fixture.Kafka.BootstrapServers, topic);
+        Assert.Equal(written.Order(), published.Select(RawKafka.MessageId).Order());
+        OrderAssert.PerKeyInOrder(published.Select(r => (r.Message.Key, TestEvents.Sequence(r))), events);
+    }
+
+    /// <summary>A trigger that makes the first <paramref name="failures"/> mark-sent updates fail (a sequence survives the rollback).</summary>
+    internal static string MarkSentFault(int failures) =>
+        $"""
+        CREATE SEQUENCE mark_sent_faults;
+        CREATE FUNCTION fail_mark_sent() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.sent_at IS NOT NULL AND OLD.sent_at IS NULL AND nextval('mark_sent_faults') <= {failures} THEN
+                RAISE EXCEPTION 'simulated crash between publish and mark-sent';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER fail_mark_sent BEFORE UPDATE ON messaging.outbox FOR EACH ROW EXECUTE FUNCTION fail_mark_sent();
+        """;
+
+    /// <summary>Whether <paramref name="group"/> has committed offsets at the end of every partition of <paramref name="topic"/>.</summary>
+    internal static bool CommittedToEnd(string bootstrapServers, string group, string topic)
+    {
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<string, byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers, GroupId = group, EnableAutoCommit = false,
+        }).Build();
+        var partitions = Enumerable.Range(0, MessagingFixture.Partitions).Select(p => new Confluent.Kafka.TopicPartition(topic, p)).ToList();
+        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(30));
+        return committed.All(c =>
+        {
+            var high = consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(30)).High.Value;
+            return high == 0 || c.Offset.Value == high;
+        });
+    }
+}
