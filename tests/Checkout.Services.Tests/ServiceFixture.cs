@@ -11,7 +11,7 @@ public abstract class ServiceFixture(InfrastructureFixture infrastructure, strin
     public ServiceProcess Service { get; private set; } = null!;
     public string ConnectionString { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         ConnectionString = await Infrastructure.CreateDatabaseAsync(database);
         Service = await StartInstanceAsync();
@@ -42,7 +42,7 @@ public abstract class ServiceFixture(InfrastructureFixture infrastructure, strin
         return connection;
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (Service is not null)
             await Service.DisposeAsync();
