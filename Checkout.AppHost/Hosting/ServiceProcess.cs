@@ -71,6 +71,27 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>http://127.0.0.1:port: h2c with prior knowledge (the services speak HTTP/2 only).</summary>
     public Uri Endpoint { get; }
 
+    /// <summary>
+    /// The service's own process id (the supervisor's child) while it runs, for per-process measurements; null when it
+    /// is not running or the platform has no /proc.
+    /// </summary>
+    public int? ProcessId
+    {
+        get
+        {
+            var supervisor = _supervisor;
+            if (supervisor is not { HasExited: false })
+            {
+                return null;
+            }
+
+            var children = $"/proc/{supervisor.Id}/task/{supervisor.Id}/children";
+            return File.Exists(children) && int.TryParse(File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(), out var pid)
+                ? pid
+                : null;
+        }
+    }
+
     /// <summary>Whether the process is running (started and not yet exited).</summary>
     public bool IsRunning => _supervisor is { HasExited: false };
 
