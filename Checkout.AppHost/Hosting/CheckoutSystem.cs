@@ -1,6 +1,7 @@
 using Checkout.AppHost.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace Checkout.AppHost.Hosting;
 
@@ -40,6 +41,13 @@ public sealed class CheckoutSystem : IAsyncDisposable
     public static IReadOnlyList<string> Topics { get; } = ["orders", "inventory", "payments"];
 
     public const int TopicPartitions = 6;
+
+    /// <summary>
+    /// Each service's connection pool limit. The services share one cluster (max_connections 100, 3 of them reserved
+    /// for superusers); with Npgsql's default of 100 per pool, a burst on one service would take every connection and
+    /// the others would fail with "too many clients already". Five pools of 16 fit, and 16 is plenty on a few cores.
+    /// </summary>
+    public const int MaxPoolSizePerService = 16;
 
     private readonly Dictionary<string, ServiceProcess> _services;
 
@@ -139,7 +147,10 @@ public sealed class CheckoutSystem : IAsyncDisposable
     {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            [$"ConnectionStrings__{definition.Database}"] = postgres.GetConnectionString(definition.Database),
+            [$"ConnectionStrings__{definition.Database}"] = new NpgsqlConnectionStringBuilder(postgres.GetConnectionString(definition.Database))
+            {
+                MaxPoolSize = MaxPoolSizePerService,
+            }.ConnectionString,
             ["ConnectionStrings__kafka"] = kafka.BootstrapServers,
             // The embedded broker answers an empty fetch only after fetch.wait.max.ms: every saga hop would wait it.
             ["Messaging__Consumer__fetch.wait.max.ms"] = "5",

@@ -109,7 +109,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             Path.GetFileNameWithoutExtension(projectPath) + ".dll");
     }
 
-    /// <summary>The last <paramref name="count"/> lines the service printed (the most recent runs), oldest first.</summary>
+    /// <summary>The last <paramref name="count"/> lines the service printed ("name | line"), oldest first, across restarts.</summary>
     public string OutputTail(int count = 40)
     {
         lock (_outputGate)
@@ -231,7 +231,7 @@ public sealed class ServiceProcess : IAsyncDisposable
                 _output.Dequeue();
             }
 
-            _output.Enqueue(line);
+            _output.Enqueue($"{Name} | {line}");
         }
 
         _logger.LogInformation("{Service} | {Line}", Name, line);

@@ -105,6 +105,27 @@ public sealed class SagaFixture : IAsyncLifetime
     public Task<PlaceOrderResponse> PlaceAsync(string customer, string token, params (string Sku, int Quantity)[] lines) =>
         Client.PlaceOrderAsync(NewOrder(customer, token, lines), TestContext.Current.CancellationToken);
 
+    /// <summary>
+    /// Places an order as a well-behaved client does: an UNAVAILABLE answer (Catalog could not price it in time, under a
+    /// burst) is retried with the same idempotency key, so a retry can never make a second order.
+    /// </summary>
+    public async Task<PlaceOrderResponse> PlaceRetryingAsync(PlaceOrderRequest request)
+    {
+        var deadline = DateTime.UtcNow + Eventually.DefaultDeadline;
+        while (true)
+        {
+            try
+            {
+                return await Client.PlaceOrderAsync(request, TestContext.Current.CancellationToken);
+            }
+            catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < deadline)
+            {
+                TestContext.Current.TestOutputHelper?.WriteLine($"PlaceOrder {request.IdempotencyKey}: {exception.Status.Detail}; retrying");
+                await Task.Delay(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
     public static PlaceOrderRequest NewOrder(string customer, string token, params (string Sku, int Quantity)[] lines)
     {
         var request = new PlaceOrderRequest { CustomerId = customer, PaymentToken = token, IdempotencyKey = Guid.NewGuid().ToString() };

@@ -205,7 +205,8 @@ public sealed class SagaTests(SagaFixture fixture)
         var before = await fixture.StockAsync(sku);
         var customer = SagaFixture.NewCustomer("race");
 
-        var placed = await Task.WhenAll(Enumerable.Range(0, orders).Select(_ => fixture.PlaceAsync(customer, "tok_visa", (sku, 1))));
+        var placed = await Task.WhenAll(Enumerable.Range(0, orders).Select(_ => fixture.PlaceRetryingAsync(SagaFixture.NewOrder(customer, "tok_visa", (sku, 1)))));
+        Assert.Equal(orders, placed.Select(order => order.OrderId).Distinct().Count());
         var settled = await Task.WhenAll(placed.Select(order => fixture.WaitForTerminalAsync(order.OrderId, TimeSpan.FromSeconds(120))));
 
         Assert.Equal(units, settled.Count(order => order.Status == OrderStatus.Confirmed));

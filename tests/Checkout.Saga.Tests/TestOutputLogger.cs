@@ -4,11 +4,20 @@ namespace Checkout.Saga.Tests;
 
 /// <summary>
 /// Writes logs (the services' output among them) into the output of the test running at that moment, so a failing
-/// test shows what the system did meanwhile. Lines logged outside a test (fixture start-up) are dropped here; the
-/// services keep their recent output for error messages.
+/// test shows what the system did meanwhile. The services' lines arrive on threads that carry no test context, so the
+/// running test is published by <see cref="RouteLogsToRunningTestAttribute"/> (tests run one at a time). Lines logged
+/// outside a test (fixture start-up) are dropped here; the services keep their recent output for error messages.
 /// </summary>
 internal sealed class TestOutputLoggerProvider : ILoggerProvider
 {
+    private static volatile ITestOutputHelper? s_runningTest;
+
+    internal static ITestOutputHelper? RunningTest
+    {
+        get => s_runningTest;
+        set => s_runningTest = value;
+    }
+
     public ILogger CreateLogger(string categoryName) => new TestOutputLogger(categoryName[(categoryName.LastIndexOf('.') + 1)..]);
 
     public void Dispose()
@@ -23,7 +32,7 @@ internal sealed class TestOutputLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (TestContext.Current.TestOutputHelper is not { } output)
+            if ((TestContext.Current.TestOutputHelper ?? RunningTest) is not { } output)
             {
                 return;
             }
@@ -38,4 +47,15 @@ internal sealed class TestOutputLoggerProvider : ILoggerProvider
             }
         }
     }
+}
+
+/// <summary>Publishes the running test's output to <see cref="TestOutputLoggerProvider"/> for the test's duration.</summary>
+[AttributeUsage(AttributeTargets.Assembly)]
+internal sealed class RouteLogsToRunningTestAttribute : Xunit.v3.BeforeAfterTestAttribute
+{
+    public override void Before(System.Reflection.MethodInfo methodUnderTest, Xunit.v3.IXunitTest test) =>
+        TestOutputLoggerProvider.RunningTest = TestContext.Current.TestOutputHelper;
+
+    public override void After(System.Reflection.MethodInfo methodUnderTest, Xunit.v3.IXunitTest test) =>
+        TestOutputLoggerProvider.RunningTest = null;
 }
