@@ -46,8 +46,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly ServiceProcessOptions _options;
     private readonly string _assemblyPath;
     private readonly ILogger _logger;
-    private readonly Queue<string> _output = new();
-    private readonly Lock _outputGate = new();
+    private readonly RecentLines _output = new(OutputCapacity);
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private Process? _supervisor;
 
@@ -110,13 +109,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>The last <paramref name="count"/> lines the service printed ("name | line"), oldest first, across restarts.</summary>
-    public string OutputTail(int count = 40)
-    {
-        lock (_outputGate)
-        {
-            return string.Join(System.Environment.NewLine, _output.TakeLast(count));
-        }
-    }
+    public string OutputTail(int count = 40) => _output.Tail(count);
 
     /// <summary>Starts the service and returns once its /health answers 200; throws with its last output lines otherwise.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -224,16 +217,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             return;
         }
 
-        lock (_outputGate)
-        {
-            if (_output.Count == OutputCapacity)
-            {
-                _output.Dequeue();
-            }
-
-            _output.Enqueue($"{Name} | {line}");
-        }
-
+        _output.Add($"{Name} | {line}");
         _logger.LogInformation("{Service} | {Line}", Name, line);
     }
 

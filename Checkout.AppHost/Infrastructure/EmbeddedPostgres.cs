@@ -365,9 +365,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The server's recent output, kept (bounded) to explain a failed start, and forwarded to the logger.</summary>
     private sealed class ServerLog(ILogger logger, int port)
     {
-        private const int Capacity = 200;
-        private readonly Queue<string> _lines = new();
-        private readonly Lock _gate = new();
+        private readonly RecentLines _lines = new(200);
 
         public void Add(string? line)
         {
@@ -376,33 +374,12 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
                 return;
             }
 
-            lock (_gate)
-            {
-                if (_lines.Count == Capacity)
-                {
-                    _lines.Dequeue();
-                }
-
-                _lines.Enqueue(line);
-            }
-
+            _lines.Add(line);
             logger.LogDebug("postgres 127.0.0.1:{Port}: {Line}", port, line);
         }
 
-        public bool Contains(string text)
-        {
-            lock (_gate)
-            {
-                return _lines.Any(line => line.Contains(text, StringComparison.Ordinal));
-            }
-        }
+        public bool Contains(string text) => _lines.Contains(text);
 
-        public string Tail(int count = 20)
-        {
-            lock (_gate)
-            {
-                return string.Join(Environment.NewLine, _lines.TakeLast(count));
-            }
-        }
+        public string Tail(int count = 20) => _lines.Tail(count);
     }
 }
