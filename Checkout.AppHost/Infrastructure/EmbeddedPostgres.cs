@@ -29,11 +29,9 @@ public sealed record EmbeddedPostgresOptions
 /// is bound to the process that started it.
 /// </summary>
 /// <remarks>
-/// postgres runs in the foreground under a small shell supervisor whose standard input is a pipe from this process.
-/// Whatever ends this process (dispose, Ctrl+C, SIGTERM, a crash, kill -9), the kernel closes the pipe; the
-/// supervisor sees end-of-file, asks postgres for a fast shutdown, waits for it and removes the temporary folders.
-/// pg_ctl is not used: it daemonizes the server, which would then outlive a crashed owner. PR_SET_PDEATHSIG is not
-/// used either: it fires when the spawning thread exits, and .NET thread-pool threads do.
+/// postgres runs under an <see cref="OwnerBoundProcess"/> supervisor: whatever ends this process (dispose, Ctrl+C,
+/// SIGTERM, a crash, kill -9), postgres gets SIGINT (a fast shutdown) and the temporary folders are removed after it.
+/// pg_ctl is not used: it daemonizes the server, which would then outlive a crashed owner.
 /// </remarks>
 public sealed partial class EmbeddedPostgres : IAsyncDisposable
 {
@@ -41,25 +39,6 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     private const int PortAttempts = 3;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
-
-    // $1: the instance folder (socket, lock, temporary data) to remove after the server stops; $2: a data folder to
-    // remove too ('' keeps it); the rest: the server's command line. Signals are ignored so that Ctrl+C or SIGTERM,
-    // which the terminal or a service manager also sends here, cannot kill the supervisor before it cleans up: it
-    // stops only when its owner's pipe closes (postgres itself still gets them and shuts down on its own).
-    private const string SupervisorScript = """
-        instance=$1; data=$2; shift 2
-        trap '' INT TERM HUP
-        exec 3<&0
-        "$@" 3<&- </dev/null &
-        server=$!
-        { cat <&3; kill -INT "$server"; } >/dev/null 2>&1 &
-        watcher=$!
-        exec 3<&- </dev/null
-        wait "$server"; status=$?
-        kill -KILL "$watcher" 2>/dev/null
-        rm -rf -- "$instance" ${data:+"$data"}
-        exit $status
-        """;
 
     private readonly Process _supervisor;
     private readonly string _instanceDirectory;
@@ -292,26 +271,15 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     private static Process StartSupervisor(
         string binaries, ServerAccount account, string instanceDirectory, string dataDirectory, string removeData, int port, ServerLog log)
     {
-        var startInfo = new ProcessStartInfo("sh")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = "/",
-        };
-        string[] server =
-        [
-            .. account.CommandLineAsServer(
-                Path.Combine(binaries, "postgres"),
-                ["-D", dataDirectory, "-p", port.ToString(CultureInfo.InvariantCulture), "-k", instanceDirectory,
-                 "-c", "listen_addresses=127.0.0.1"]),
-        ];
-        foreach (var argument in (string[])["-c", SupervisorScript, "checkout-postgres", instanceDirectory, removeData, .. server])
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
+        var server = account.CommandLineAsServer(
+            Path.Combine(binaries, "postgres"),
+            ["-D", dataDirectory, "-p", port.ToString(CultureInfo.InvariantCulture), "-k", instanceDirectory,
+             "-c", "listen_addresses=127.0.0.1"]);
+        // Waits for postgres however long its fast shutdown takes: killing it could leave the data folder damaged.
+        var startInfo = OwnerBoundProcess.CreateStartInfo(
+            "checkout-postgres", [.. server], stopSignal: "INT", killAfter: TimeSpan.Zero,
+            removeAfterExit: removeData.Length == 0 ? [instanceDirectory] : [instanceDirectory, removeData]);
+        startInfo.WorkingDirectory = "/";
         var supervisor = new Process { StartInfo = startInfo };
         supervisor.OutputDataReceived += (_, line) => log.Add(line.Data);
         supervisor.ErrorDataReceived += (_, line) => log.Add(line.Data);
@@ -365,21 +333,9 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
     private static async Task StopSupervisorAsync(Process supervisor, string instanceDirectory, ILogger logger)
     {
-        // Closing the pipe is the stop request (see the class remarks): the supervisor asks for a fast shutdown,
-        // waits for postgres to exit and removes the temporary folders.
-        supervisor.StandardInput.Close();
-        using (var timeout = new CancellationTokenSource(StopTimeout))
+        if (!await OwnerBoundProcess.StopAsync(supervisor, StopTimeout))
         {
-            try
-            {
-                await supervisor.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                logger.LogWarning("PostgreSQL did not stop within {Seconds} s; killing it", StopTimeout.TotalSeconds);
-                supervisor.Kill(entireProcessTree: true);
-                await supervisor.WaitForExitAsync();
-            }
+            logger.LogWarning("PostgreSQL did not stop within {Seconds} s; it was killed", StopTimeout.TotalSeconds);
         }
 
         supervisor.Dispose();
@@ -409,9 +365,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The server's recent output, kept (bounded) to explain a failed start, and forwarded to the logger.</summary>
     private sealed class ServerLog(ILogger logger, int port)
     {
-        private const int Capacity = 200;
-        private readonly Queue<string> _lines = new();
-        private readonly Lock _gate = new();
+        private readonly RecentLines _lines = new(200);
 
         public void Add(string? line)
         {
@@ -420,33 +374,12 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
                 return;
             }
 
-            lock (_gate)
-            {
-                if (_lines.Count == Capacity)
-                {
-                    _lines.Dequeue();
-                }
-
-                _lines.Enqueue(line);
-            }
-
+            _lines.Add(line);
             logger.LogDebug("postgres 127.0.0.1:{Port}: {Line}", port, line);
         }
 
-        public bool Contains(string text)
-        {
-            lock (_gate)
-            {
-                return _lines.Any(line => line.Contains(text, StringComparison.Ordinal));
-            }
-        }
+        public bool Contains(string text) => _lines.Contains(text);
 
-        public string Tail(int count = 20)
-        {
-            lock (_gate)
-            {
-                return string.Join(Environment.NewLine, _lines.TakeLast(count));
-            }
-        }
+        public string Tail(int count = 20) => _lines.Tail(count);
     }
 }

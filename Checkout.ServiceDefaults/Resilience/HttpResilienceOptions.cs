@@ -18,7 +18,7 @@ public class HttpStandardResilienceOptions
     public HttpTimeoutStrategyOptions TotalRequestTimeout { get; set; } = new()
     {
         Name = "Standard-TotalRequestTimeout",
-        Timeout = TimeSpan.FromSeconds(30),
+        Timeout = StandardResilienceDefaults.TotalRequestTimeout,
     };
 
     public HttpRetryStrategyOptions Retry { get; set; } = new() { Name = "Standard-Retry" };
@@ -28,7 +28,7 @@ public class HttpStandardResilienceOptions
     public HttpTimeoutStrategyOptions AttemptTimeout { get; set; } = new()
     {
         Name = "Standard-AttemptTimeout",
-        Timeout = TimeSpan.FromSeconds(10),
+        Timeout = StandardResilienceDefaults.AttemptTimeout,
     };
 }
 
@@ -47,8 +47,8 @@ public class HttpRetryStrategyOptions : RetryStrategyOptions<HttpResponseMessage
     {
         BackoffType = DelayBackoffType.Exponential;
         UseJitter = true;
-        MaxRetryAttempts = 3;
-        Delay = TimeSpan.FromSeconds(2);
+        MaxRetryAttempts = StandardResilienceDefaults.MaxRetryAttempts;
+        Delay = StandardResilienceDefaults.RetryDelay;
         ShouldHandle = static args => ValueTask.FromResult(
             HttpClientResiliencePredicates.IsTransient(args.Outcome)
             && HttpClientResiliencePredicates.IsIdempotent(args.Context.GetRequestMessage()?.Method));

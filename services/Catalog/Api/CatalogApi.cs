@@ -1,0 +1,93 @@
+using Checkout.Catalog.Data;
+using Checkout.Catalog.Domain;
+using Checkout.Contracts.Catalog.V1;
+using Checkout.ServiceDefaults.Grpc;
+using Status = Checkout.ServiceDefaults.Grpc.Status;
+using ContractProduct = Checkout.Contracts.Catalog.V1.Product;
+
+namespace Checkout.Catalog.Api;
+
+/// <summary>The gRPC service checkout.catalog.v1.Catalog: validation at the edge, mapping to and from the contract.</summary>
+public sealed class CatalogApi(ProductRepository products)
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 100;
+    public const int MaxPricedSkus = 100;
+
+    public async Task<ListProductsResponse> ListProductsAsync(ListProductsRequest request, ServerCallContext context)
+    {
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        if (pageSize is < 1 or > MaxPageSize)
+            throw InvalidArgument($"page_size must be between 1 and {MaxPageSize} (0 means {DefaultPageSize}).");
+        var afterSku = "";
+        if (request.PageToken.Length > 0)
+        {
+            if (!PageToken.TryDecode(request.PageToken, out var lastSku))
+                throw InvalidArgument("page_token is not a token this service issued.");
+            afterSku = lastSku;
+        }
+
+        // One row more than the page tells whether another page follows.
+        var page = await products.ListAsync(afterSku, pageSize + 1, context.CancellationToken);
+        var response = new ListProductsResponse();
+        foreach (var product in page.Take(pageSize))
+            response.Products.Add(ToContract(product));
+        if (page.Count > pageSize)
+            response.NextPageToken = PageToken.Encode(page[pageSize - 1].Sku);
+        return response;
+    }
+
+    public async Task<ContractProduct> GetProductAsync(GetProductRequest request, ServerCallContext context)
+    {
+        ValidateSku(request.Sku, "sku");
+        var found = await products.FindAsync([request.Sku], context.CancellationToken);
+        if (found.Count == 0)
+            throw new RpcException(new Status(StatusCode.NotFound, $"unknown SKU: {request.Sku}"));
+        return ToContract(found[0]);
+    }
+
+    /// <summary>Prices the requested SKUs, answering in request order; NOT_FOUND names every unknown SKU.</summary>
+    public async Task<PriceItemsResponse> PriceItemsAsync(PriceItemsRequest request, ServerCallContext context)
+    {
+        if (request.Skus.Count is 0 or > MaxPricedSkus)
+            throw InvalidArgument($"skus must hold between 1 and {MaxPricedSkus} SKUs.");
+        var skus = new string[request.Skus.Count];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < skus.Length; i++)
+        {
+            var sku = request.Skus[i];
+            ValidateSku(sku, $"skus[{i}]");
+            if (!seen.Add(sku))
+                throw InvalidArgument($"skus[{i}] repeats SKU {sku}.");
+            skus[i] = sku;
+        }
+
+        var found = (await products.FindAsync(skus, context.CancellationToken)).ToDictionary(p => p.Sku, StringComparer.Ordinal);
+        var unknown = skus.Where(sku => !found.ContainsKey(sku)).ToList();
+        if (unknown.Count > 0)
+            throw new RpcException(new Status(StatusCode.NotFound, $"unknown SKU(s): {string.Join(", ", unknown)}"));
+        var response = new PriceItemsResponse();
+        foreach (var sku in skus)
+            response.Products.Add(ToContract(found[sku]));
+        return response;
+    }
+
+    private static void ValidateSku(string sku, string field)
+    {
+        if (sku.Length == 0)
+            throw InvalidArgument($"{field} is required.");
+        if (!Sku.IsValid(sku))
+            throw InvalidArgument($"{field} must be 1 to {Sku.MaxLength} characters of A-Z, 0-9 and '-'.");
+    }
+
+    private static RpcException InvalidArgument(string message) => new(new Status(StatusCode.InvalidArgument, message));
+
+    private static ContractProduct ToContract(Domain.Product product) => new()
+    {
+        Sku = product.Sku,
+        Name = product.Name,
+        Description = product.Description,
+        UnitPriceMinor = product.UnitPriceMinor,
+        Currency = product.Currency,
+    };
+}

@@ -1,0 +1,131 @@
+using Checkout.Contracts.Events.V1;
+using Checkout.Inventory.Data;
+using Checkout.Inventory.Domain;
+using Checkout.ServiceDefaults.Messaging;
+using Npgsql;
+
+namespace Checkout.Inventory.Events;
+
+/// <summary>
+/// Inventory's part of the saga, from topic "orders": OrderPlaced reserves every line or none and answers with
+/// InventoryReserved or InventoryRejected (through the outbox, in the same transaction); OrderConfirmed sells the
+/// reservation; OrderCancelled releases it, or returns sold units to available. The inbox skips redelivered
+/// messages, and the per-order reservation row makes a second announcement of one order change nothing.
+/// </summary>
+public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox outbox, ILogger<OrderEventsHandler> logger) : IMessageHandler
+{
+    public const string Topic = "orders";
+    public const string PublishTopic = "inventory";
+
+    public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (message.Is<OrderPlaced>())
+            return OnPlacedAsync(message, transaction, cancellationToken);
+        if (message.Is<OrderConfirmed>())
+        {
+            var confirmed = message.Payload<OrderConfirmed>();
+            return OnSettledAsync(ParseOrderId(confirmed.OrderId, message), StockMove.OnConfirmed, "OrderConfirmed",
+                statusWhenUnknown: null, transaction, cancellationToken);
+        }
+        if (message.Is<OrderCancelled>())
+        {
+            var cancelled = message.Payload<OrderCancelled>();
+            // Remembered as released when unknown: should its OrderPlaced still arrive, it finds the order handled.
+            return OnSettledAsync(ParseOrderId(cancelled.OrderId, message), StockMove.OnCancelled, "OrderCancelled",
+                statusWhenUnknown: ReservationStatus.Released, transaction, cancellationToken);
+        }
+        return Task.CompletedTask; // other event types of the topic are none of Inventory's business
+    }
+
+    private async Task OnPlacedAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var placed = message.Payload<OrderPlaced>();
+        var orderId = ParseOrderId(placed.OrderId, message);
+        var lines = ToOrderLines(placed);
+        var skus = lines.Select(line => line.Sku).ToArray();
+        var (seen, available) = await stock.LockForReservationAsync(transaction, orderId, skus, cancellationToken);
+        if (seen)
+        {
+            LogAlreadyHandled(logger, orderId);
+            return;
+        }
+
+        var shortages = Reservation.Shortages(lines, available);
+        if (shortages.Count == 0)
+        {
+            await stock.ReserveAsync(transaction, orderId, lines, cancellationToken);
+            var reserved = new InventoryReserved { OrderId = placed.OrderId, Lines = { placed.Lines } };
+            await outbox.WriteAsync(transaction, PublishTopic, placed.OrderId, reserved, cancellationToken: cancellationToken);
+            LogReserved(logger, orderId, lines.Count);
+            return;
+        }
+
+        await stock.RecordWithoutStockAsync(transaction, orderId, ReservationStatus.Rejected, cancellationToken);
+        var rejected = new InventoryRejected { OrderId = placed.OrderId };
+        rejected.Shortages.AddRange(shortages.Select(s => new StockShortage { Sku = s.Sku, Requested = s.Requested, Available = s.Available }));
+        await outbox.WriteAsync(transaction, PublishTopic, placed.OrderId, rejected, cancellationToken: cancellationToken);
+        LogRejected(logger, orderId, string.Join(", ", shortages.Select(s => s.Sku)));
+    }
+
+    private async Task OnSettledAsync(Guid orderId, Func<ReservationStatus, StockMove?> decide, string eventName,
+        ReservationStatus? statusWhenUnknown, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var status = await stock.LockReservationAsync(transaction, orderId, cancellationToken);
+        if (status is null)
+        {
+            // Events of one order share a partition and come in order, so Inventory never saw this order placed.
+            if (statusWhenUnknown is { } recorded)
+                await stock.RecordWithoutStockAsync(transaction, orderId, recorded, cancellationToken);
+            LogUnknownOrder(logger, eventName, orderId);
+            return;
+        }
+
+        var move = decide(status.Value);
+        if (move is null)
+        {
+            LogNothingToMove(logger, eventName, orderId, status.Value);
+            return;
+        }
+        await stock.MoveAsync(transaction, orderId, move, cancellationToken);
+        LogMoved(logger, orderId, move.From, move.To);
+    }
+
+    private static Guid ParseOrderId(string orderId, ConsumedMessage message) =>
+        Guid.TryParse(orderId, out var id)
+            ? id
+            : throw new PoisonMessageException($"{message.Type} {message.MessageId} has no valid order id: '{orderId}'.");
+
+    /// <summary>Orders validates lines before it emits OrderPlaced: lines that break its rules are a contract violation.</summary>
+    private static List<OrderLine> ToOrderLines(OrderPlaced placed)
+    {
+        if (placed.Lines.Count == 0)
+            throw new PoisonMessageException($"OrderPlaced {placed.OrderId} has no lines.");
+        var lines = new List<OrderLine>(placed.Lines.Count);
+        var skus = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in placed.Lines)
+        {
+            if (line.Quantity <= 0 || !skus.Add(line.Sku) || line.Sku.Length == 0)
+                throw new PoisonMessageException($"OrderPlaced {placed.OrderId} has an invalid line (SKU '{line.Sku}', quantity {line.Quantity}).");
+            lines.Add(new OrderLine(line.Sku, line.Quantity));
+        }
+        return lines;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Reserved {LineCount} line(s) for order {OrderId}")]
+    private static partial void LogReserved(ILogger logger, Guid orderId, int lineCount);
+
+    [LoggerMessage(LogLevel.Information, "Rejected order {OrderId}: not enough stock of {Skus}")]
+    private static partial void LogRejected(ILogger logger, Guid orderId, string skus);
+
+    [LoggerMessage(LogLevel.Information, "Order {OrderId} was already handled; its OrderPlaced changes nothing")]
+    private static partial void LogAlreadyHandled(ILogger logger, Guid orderId);
+
+    [LoggerMessage(LogLevel.Information, "Order {OrderId}: stock moved from {From} to {To}")]
+    private static partial void LogMoved(ILogger logger, Guid orderId, ReservationStatus from, ReservationStatus to);
+
+    [LoggerMessage(LogLevel.Information, "{EventName} for order {OrderId} finds it {Status}: nothing to move")]
+    private static partial void LogNothingToMove(ILogger logger, string eventName, Guid orderId, ReservationStatus status);
+
+    [LoggerMessage(LogLevel.Warning, "{EventName} for order {OrderId}, which Inventory has not seen placed")]
+    private static partial void LogUnknownOrder(ILogger logger, string eventName, Guid orderId);
+}

@@ -1,0 +1,161 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using Checkout.Contracts.Orders.V1;
+using Checkout.Orders.Data;
+using Checkout.ServiceDefaults.Grpc;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using DomainStatus = Checkout.Orders.Domain.OrderStatus;
+
+namespace Checkout.Orders.Api;
+
+/// <summary>The checkout.orders.v1.Orders gRPC service: validation at the edge, mapping to and from the contract.</summary>
+public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, ILogger<OrdersApi> logger)
+{
+    private const int DefaultPageSize = 20;
+    private const int MaxPageSize = 100;
+
+    public async Task<PlaceOrderResponse> PlaceOrderAsync(PlaceOrderRequest request, ServerCallContext context)
+    {
+        if (PlaceOrderValidator.Validate(request) is { } error)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error));
+        var cancellationToken = context.CancellationToken;
+        var requestHash = SHA256.HashData(request.ToByteArray());
+
+        // A retry of a placed order is answered without asking Catalog again (and even while Catalog is down).
+        if (await store.FindByIdempotencyKeyAsync(request.CustomerId, request.IdempotencyKey, requestHash, cancellationToken) is { } earlier)
+            return Existing(earlier);
+
+        var (lines, currency) = await pricing.PriceAsync(request.Lines.Select(line => (line.Sku, line.Quantity)).ToList(), cancellationToken);
+        long total;
+        try
+        {
+            total = lines.Aggregate(0L, (sum, line) => checked(sum + line.LineTotalMinor));
+        }
+        catch (OverflowException)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "the order total is too large"));
+        }
+
+        var order = new NewOrder(Guid.CreateVersion7(), request.CustomerId, lines, total, currency, request.PaymentToken);
+        if (await store.PlaceAsync(order, request.IdempotencyKey, requestHash, cancellationToken) is { } winner)
+            return Existing(winner);
+        LogPlaced(logger, order.OrderId, order.CustomerId, order.TotalMinor, order.Currency);
+        return new PlaceOrderResponse { OrderId = order.OrderId.ToString(), Status = OrderStatus.Pending, Created = true };
+    }
+
+    public async Task<Order> GetOrderAsync(GetOrderRequest request, ServerCallContext context)
+    {
+        var orderId = ParseOrderId(request.OrderId);
+        var customerId = OptionalCustomerId(request.CustomerId);
+        var order = await store.GetAsync(orderId, customerId, context.CancellationToken) ?? throw NotFound(request.OrderId);
+        return ToContract(order);
+    }
+
+    public async Task<ListOrdersResponse> ListOrdersAsync(ListOrdersRequest request, ServerCallContext context)
+    {
+        if (PlaceOrderValidator.ValidateCustomerId(request.CustomerId) is { } error)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, error));
+        if (request.PageSize is < 0 or > MaxPageSize)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"page_size must be between 1 and {MaxPageSize} (0 for the default, {DefaultPageSize})"));
+        var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        var before = request.PageToken.Length == 0 ? (Guid?)null : ParsePageToken(request.PageToken);
+
+        // One row more than the page tells whether another page follows.
+        var orders = await store.ListAsync(request.CustomerId, before, pageSize + 1, context.CancellationToken);
+        var response = new ListOrdersResponse();
+        response.Orders.AddRange(orders.Take(pageSize).Select(ToContract));
+        if (orders.Count > pageSize)
+            response.NextPageToken = FormatPageToken(orders[pageSize - 1].OrderId);
+        return response;
+    }
+
+    public async Task<Order> CancelOrderAsync(CancelOrderRequest request, ServerCallContext context)
+    {
+        var orderId = ParseOrderId(request.OrderId);
+        var customerId = OptionalCustomerId(request.CustomerId);
+        if (request.Reason.Length > 256)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "reason must be at most 256 characters"));
+        var order = await store.CancelAsync(orderId, customerId, request.Reason, context.CancellationToken) ?? throw NotFound(request.OrderId);
+        return ToContract(order);
+    }
+
+    private static PlaceOrderResponse Existing(ExistingOrder existing) => existing.SameRequest
+        ? new PlaceOrderResponse { OrderId = existing.OrderId.ToString(), Status = ToContract(existing.Status), Created = false }
+        : throw new RpcException(new Status(StatusCode.AlreadyExists, "idempotency key already used with a different request"));
+
+    private static Guid ParseOrderId(string orderId) => Guid.TryParseExact(orderId, "D", out var id)
+        ? id
+        : throw new RpcException(new Status(StatusCode.InvalidArgument, "order_id must be a UUID such as 0190a5c2-7f3e-7d4a-9c1b-2f5e8a6b4c3d"));
+
+    private static string? OptionalCustomerId(string customerId)
+    {
+        if (customerId.Length == 0)
+            return null;
+        return PlaceOrderValidator.ValidateCustomerId(customerId) is { } error
+            ? throw new RpcException(new Status(StatusCode.InvalidArgument, error))
+            : customerId;
+    }
+
+    private static RpcException NotFound(string orderId) => new(new Status(StatusCode.NotFound, $"order {orderId} not found"));
+
+    // Page tokens are opaque to clients: the last order id of the page, base64url.
+    private static string FormatPageToken(Guid lastOrderId) => Base64Url.EncodeToString(lastOrderId.ToByteArray(bigEndian: true));
+
+    private static Guid ParsePageToken(string token)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        return token.Length == 22 && Base64Url.TryDecodeFromChars(token, bytes, out var written) && written == 16
+            ? new Guid(bytes, bigEndian: true)
+            : throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not a token this service returned"));
+    }
+
+    private static OrderStatus ToContract(DomainStatus status) => status switch
+    {
+        DomainStatus.Pending => OrderStatus.Pending,
+        DomainStatus.Confirmed => OrderStatus.Confirmed,
+        DomainStatus.Cancelled => OrderStatus.Cancelled,
+        _ => OrderStatus.Unspecified,
+    };
+
+    private static Order ToContract(OrderRecord order)
+    {
+        var result = new Order
+        {
+            OrderId = order.OrderId.ToString(),
+            CustomerId = order.CustomerId,
+            Status = ToContract(order.Status),
+            TotalMinor = order.TotalMinor,
+            Currency = order.Currency,
+            CancellationReason = order.CancellationReason ?? "",
+            CreatedAt = Timestamp.FromDateTime(order.CreatedAt),
+            UpdatedAt = Timestamp.FromDateTime(order.UpdatedAt),
+        };
+        result.Lines.AddRange(order.Lines.Select(line => new OrderLine
+        {
+            Sku = line.Sku, Name = line.Name, Quantity = line.Quantity, UnitPriceMinor = line.UnitPriceMinor, LineTotalMinor = line.LineTotalMinor,
+        }));
+        result.Timeline.AddRange(order.Timeline.Select(entry => new TimelineEntry
+        {
+            Step = entry.Step, Detail = entry.Detail, At = Timestamp.FromDateTime(entry.At),
+        }));
+        return result;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Placed order {OrderId} for customer {CustomerId}: {TotalMinor} {Currency}")]
+    private static partial void LogPlaced(ILogger logger, Guid orderId, string customerId, long totalMinor, string currency);
+}
+
+public static class OrdersApiEndpoints
+{
+    /// <summary>Serves checkout.orders.v1.Orders with <see cref="OrdersApi"/>.</summary>
+    public static IEndpointConventionBuilder MapOrdersApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.ServiceProvider.GetRequiredService<OrdersApi>();
+        return endpoints.MapGrpcService(OrdersReflection.Descriptor.FindService("Orders"), service => service
+            .MapUnary<PlaceOrderRequest, PlaceOrderResponse>("PlaceOrder", api.PlaceOrderAsync)
+            .MapUnary<GetOrderRequest, Order>("GetOrder", api.GetOrderAsync)
+            .MapUnary<ListOrdersRequest, ListOrdersResponse>("ListOrders", api.ListOrdersAsync)
+            .MapUnary<CancelOrderRequest, Order>("CancelOrder", api.CancelOrderAsync));
+    }
+}

@@ -1,0 +1,43 @@
+namespace Checkout.Payments.Domain;
+
+/// <summary>Where an order's payment is; stored as its number (same numbers as the contract's PaymentStatus).</summary>
+public enum PaymentStatus : short
+{
+    Pending = 1,
+    Captured = 2,
+    Failed = 3,
+    Refunded = 4,
+    Voided = 5,
+}
+
+/// <summary>What to do with the provider next.</summary>
+public enum PaymentAction
+{
+    None,
+    Charge,
+    Void,
+    Refund,
+}
+
+/// <summary>What Payments has heard of an order: the payment's status and which of the two saga events have arrived.</summary>
+public sealed record PaymentProgress(PaymentStatus Status, bool OrderPlaced, bool StockReserved);
+
+/// <summary>
+/// The payment's rules, pure. OrderPlaced (on "orders") and InventoryReserved (on "inventory") are not ordered
+/// relative to each other: each is recorded, and whichever completes the pair triggers the one charge. A
+/// payment that is no longer Pending is never charged again.
+/// </summary>
+public static class PaymentRules
+{
+    /// <summary>After recording OrderPlaced or InventoryReserved: charge when both are known and nothing was decided yet.</summary>
+    public static PaymentAction AfterSagaEvent(PaymentProgress progress) =>
+        progress is { Status: PaymentStatus.Pending, OrderPlaced: true, StockReserved: true } ? PaymentAction.Charge : PaymentAction.None;
+
+    /// <summary>The order was cancelled: nothing charged yet -> void (a later reservation charges nothing); captured -> refund.</summary>
+    public static PaymentAction OnOrderCancelled(PaymentStatus status) => status switch
+    {
+        PaymentStatus.Pending => PaymentAction.Void,
+        PaymentStatus.Captured => PaymentAction.Refund,
+        _ => PaymentAction.None,
+    };
+}

@@ -1,0 +1,84 @@
+using Dapper;
+using Npgsql;
+
+namespace Checkout.Payments.Provider;
+
+/// <summary>
+/// A payment provider simulated from the token (see SAGA.md): "tok_decline" is declined ("card declined");
+/// "tok_flaky" fails transiently on the first two calls of each order, then succeeds; "tok_timeout" never answers
+/// (the caller's attempt timeout ends the call); any other token is captured. Its ledger lives in the schema
+/// simulated_provider and is written in the simulator's own transactions, never in its caller's, as an external
+/// system's would be: it remembers a charge even when the caller's transaction rolls back.
+/// </summary>
+public sealed class SimulatedPaymentProvider(NpgsqlDataSource dataSource) : IPaymentProvider
+{
+    public const string DeclineToken = "tok_decline";
+    public const string FlakyToken = "tok_flaky";
+    public const string TimeoutToken = "tok_timeout";
+    private const int FlakyFailures = 2;
+
+    public async Task<ChargeResult> ChargeAsync(string idempotencyKey, long amountMinor, string currency, string token, CancellationToken cancellationToken)
+    {
+        if (token == TimeoutToken)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var calls = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            """
+            INSERT INTO simulated_provider.calls (idempotency_key, calls) VALUES (@idempotencyKey, 1)
+            ON CONFLICT (idempotency_key) DO UPDATE SET calls = simulated_provider.calls.calls + 1
+            RETURNING calls
+            """,
+            new { idempotencyKey }, cancellationToken: cancellationToken));
+        if (await FindAsync(connection, idempotencyKey, cancellationToken) is { } earlier)
+            return earlier;
+        if (token == FlakyToken && calls <= FlakyFailures)
+            throw new PaymentProviderUnavailableException($"simulated transient failure {calls} of {FlakyFailures}");
+
+        var declined = token == DeclineToken;
+        // The first call with a key decides; a concurrent duplicate finds its row and answers the same.
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO simulated_provider.charges (idempotency_key, outcome, reference, amount_minor, currency)
+            VALUES (@idempotencyKey, @outcome, @reference, @amountMinor, @currency)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """,
+            new { idempotencyKey, outcome = declined ? "declined" : "captured", reference = "ch_" + Guid.NewGuid().ToString("N")[..24], amountMinor, currency },
+            cancellationToken: cancellationToken));
+        return await FindAsync(connection, idempotencyKey, cancellationToken)
+            ?? throw new InvalidOperationException($"The simulated provider lost the charge of {idempotencyKey}.");
+    }
+
+    public async Task<string> RefundAsync(string idempotencyKey, long amountMinor, string currency, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Setting (not adding) the refunded amount makes a repeated refund a no-op.
+        var reference = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            """
+            UPDATE simulated_provider.charges SET refunded_minor = @amountMinor
+            WHERE idempotency_key = @idempotencyKey AND outcome = 'captured' AND amount_minor >= @amountMinor AND currency = @currency
+            RETURNING reference
+            """,
+            new { idempotencyKey, amountMinor, currency }, cancellationToken: cancellationToken));
+        return reference is null
+            ? throw new InvalidOperationException($"The simulated provider holds no captured charge of at least {amountMinor} {currency} for {idempotencyKey}.")
+            : "re_" + reference[3..];
+    }
+
+    private static async Task<ChargeResult?> FindAsync(NpgsqlConnection connection, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var charge = await connection.QuerySingleOrDefaultAsync<LedgerCharge>(new CommandDefinition(
+            "SELECT outcome, reference FROM simulated_provider.charges WHERE idempotency_key = @idempotencyKey",
+            new { idempotencyKey }, cancellationToken: cancellationToken));
+        return charge switch
+        {
+            null => null,
+            { Outcome: "captured" } => ChargeResult.Capture(charge.Reference),
+            _ => ChargeResult.Decline("card declined"),
+        };
+    }
+
+    private sealed record LedgerCharge(string Outcome, string Reference);
+}

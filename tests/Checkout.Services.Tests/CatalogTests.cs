@@ -1,0 +1,157 @@
+using Checkout.Contracts.Catalog.V1;
+using Checkout.ServiceDefaults.Grpc;
+
+namespace Checkout.Services.Tests;
+
+public sealed class CatalogFixture(InfrastructureFixture infrastructure) : ServiceFixture(infrastructure, "Catalog", "catalogdb")
+{
+    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CatalogReflection.Descriptor.FindService("Catalog");
+
+    public Task<ListProductsResponse> ListAsync(int pageSize, string pageToken = "") =>
+        CallAsync<ListProductsRequest, ListProductsResponse>("ListProducts", new ListProductsRequest { PageSize = pageSize, PageToken = pageToken });
+
+    public Task<PriceItemsResponse> PriceAsync(params string[] skus) =>
+        CallAsync<PriceItemsRequest, PriceItemsResponse>("PriceItems", new PriceItemsRequest { Skus = { skus } });
+
+    public Task<Product> GetAsync(string sku) => CallAsync<GetProductRequest, Product>("GetProduct", new GetProductRequest { Sku = sku });
+}
+
+[CollectionDefinition(nameof(CatalogCollection))]
+public sealed class CatalogCollection : ICollectionFixture<CatalogFixture>;
+
+[Collection(nameof(CatalogCollection))]
+public sealed class CatalogTests(CatalogFixture catalog)
+{
+    [Fact]
+    public async Task Pages_walk_the_whole_demo_catalogue_in_sku_order_once()
+    {
+        var seen = new List<Product>();
+        var pages = 0;
+        var token = "";
+        do
+        {
+            var page = await catalog.ListAsync(pageSize: 5, token);
+            Assert.InRange(page.Products.Count, 1, 5);
+            seen.AddRange(page.Products);
+            token = page.NextPageToken;
+            pages++;
+        } while (token.Length > 0);
+
+        Assert.Equal(12, seen.Count);
+        Assert.Equal(3, pages);
+        Assert.Equal(seen.Select(p => p.Sku).Order(StringComparer.Ordinal), seen.Select(p => p.Sku));
+        Assert.Equal(seen.Count, seen.Select(p => p.Sku).Distinct().Count());
+        Assert.All(seen, product =>
+        {
+            Assert.Matches("^SKU-[0-9]{4}$", product.Sku);
+            Assert.Equal("EUR", product.Currency);
+            Assert.True(product.UnitPriceMinor > 0);
+            Assert.NotEmpty(product.Name);
+            Assert.NotEmpty(product.Description);
+        });
+    }
+
+    [Fact]
+    public async Task Page_size_zero_means_fifty_and_the_only_page_has_no_next_token()
+    {
+        var page = await catalog.ListAsync(pageSize: 0);
+
+        Assert.Equal(12, page.Products.Count);
+        Assert.Empty(page.NextPageToken);
+    }
+
+    [Fact]
+    public async Task A_page_exactly_as_long_as_the_rest_of_the_catalogue_ends_it()
+    {
+        var first = await catalog.ListAsync(pageSize: 6);
+        var second = await catalog.ListAsync(pageSize: 6, first.NextPageToken);
+
+        Assert.NotEmpty(first.NextPageToken);
+        Assert.Equal(6, second.Products.Count);
+        Assert.Empty(second.NextPageToken);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(101)]
+    public async Task Page_size_out_of_range_is_invalid(int pageSize)
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => catalog.ListAsync(pageSize));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("page_size", error.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData("not a token")]
+    [InlineData("bG93ZXI")] // well-formed base64url, but of "lower", which is no SKU
+    public async Task Page_tokens_the_service_did_not_issue_are_invalid(string token)
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => catalog.ListAsync(pageSize: 2, token));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal("page_token is not a token this service issued.", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Prices_come_back_in_request_order_and_match_the_products()
+    {
+        var priced = await catalog.PriceAsync("SKU-1007", "SKU-1001", "SKU-1012");
+
+        Assert.Equal(["SKU-1007", "SKU-1001", "SKU-1012"], priced.Products.Select(p => p.Sku));
+        foreach (var product in priced.Products)
+            Assert.Equal(await catalog.GetAsync(product.Sku), product);
+    }
+
+    [Fact]
+    public async Task Pricing_names_every_unknown_sku()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => catalog.PriceAsync("SKU-1001", "SKU-9999", "SKU-1002", "NOPE-1"));
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Equal("unknown SKU(s): SKU-9999, NOPE-1", error.Status.Detail);
+    }
+
+    public static TheoryData<string[], string> InvalidPriceRequests => new()
+    {
+        { [], "skus must hold between 1 and 100 SKUs." },
+        { Enumerable.Range(0, 101).Select(i => $"SKU-{i}").ToArray(), "skus must hold between 1 and 100 SKUs." },
+        { ["SKU-1001", ""], "skus[1] is required." },
+        { ["sku-1001"], "skus[0] must be 1 to 32 characters of A-Z, 0-9 and '-'." },
+        { ["SKU-1001", new string('A', 33)], "skus[1] must be 1 to 32 characters of A-Z, 0-9 and '-'." },
+        { ["SKU-1001", "SKU-1002", "SKU-1001"], "skus[2] repeats SKU SKU-1001." },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidPriceRequests))]
+    public async Task Pricing_validates_the_request(string[] skus, string message)
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => catalog.PriceAsync(skus));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(message, error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Get_product_answers_not_found_and_invalid_argument()
+    {
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => catalog.GetAsync("SKU-0000"));
+        var empty = await Assert.ThrowsAsync<RpcException>(() => catalog.GetAsync(""));
+
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("unknown SKU: SKU-0000", unknown.Status.Detail);
+        Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
+        Assert.Equal("sku is required.", empty.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_second_instance_on_the_same_database_migrates_nothing_twice()
+    {
+        await using var second = await catalog.StartInstanceAsync();
+        await using var connection = await catalog.OpenDatabaseAsync();
+
+        Assert.Equal(12L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM products"));
+        Assert.Equal(2L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM schema_migrations"));
+        Assert.DoesNotContain(second.Output, line => line.Contains("Applied migration"));
+    }
+}

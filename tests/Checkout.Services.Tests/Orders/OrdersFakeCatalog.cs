@@ -1,0 +1,77 @@
+using System.Net;
+using Checkout.Contracts.Catalog.V1;
+using Checkout.ServiceDefaults.Grpc;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Checkout.Services.Tests.Orders;
+
+/// <summary>
+/// A real gRPC Catalog server (our server stack over Kestrel h2c) with a fixed price list, which can be made
+/// unreachable: while <see cref="Down"/> it aborts every connection, as a crashed or partitioned peer would.
+/// </summary>
+public sealed class OrdersFakeCatalog : IAsyncDisposable
+{
+    public static readonly Product[] Products =
+    [
+        new() { Sku = "SKU-1", Name = "Espresso cup", UnitPriceMinor = 1250, Currency = "EUR" },
+        new() { Sku = "SKU-2", Name = "Milk jug", UnitPriceMinor = 899, Currency = "EUR" },
+        new() { Sku = "SKU-USD", Name = "Imported kettle", UnitPriceMinor = 4000, Currency = "USD" },
+    ];
+
+    private readonly WebApplication app;
+
+    private OrdersFakeCatalog(WebApplication app, Uri address)
+    {
+        this.app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public volatile bool Down;
+
+    public static async Task<OrdersFakeCatalog> StartAsync(CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(new IPEndPoint(IPAddress.Loopback, 0)));
+        builder.Services.AddGrpc();
+        var app = builder.Build();
+        OrdersFakeCatalog? catalog = null;
+        app.Use((context, next) =>
+        {
+            if (catalog!.Down)
+            {
+                context.Abort();
+                return Task.CompletedTask;
+            }
+            return next(context);
+        });
+        app.MapGrpcService(CatalogReflection.Descriptor.FindService("Catalog"), service => service
+            .MapUnary<PriceItemsRequest, PriceItemsResponse>("PriceItems", (request, _) =>
+            {
+                var unknown = request.Skus.Where(sku => Products.All(p => p.Sku != sku)).ToList();
+                if (unknown.Count > 0)
+                    throw new RpcException(new Status(StatusCode.NotFound, $"unknown SKU(s): {string.Join(", ", unknown)}"));
+                var response = new PriceItemsResponse();
+                response.Products.AddRange(request.Skus.Select(sku => Products.Single(p => p.Sku == sku)));
+                return Task.FromResult(response);
+            }));
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        catalog = new OrdersFakeCatalog(app, new Uri(address));
+        return catalog;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync(CancellationToken.None);
+        await app.DisposeAsync();
+    }
+}
