@@ -10,6 +10,7 @@ public sealed class InfrastructureFixture : IAsyncLifetime
 
     public EmbeddedPostgres Postgres { get; private set; } = null!;
     public EmbeddedKafka Kafka { get; private set; } = null!;
+    public EventPublisher Publisher { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
@@ -20,6 +21,7 @@ public sealed class InfrastructureFixture : IAsyncLifetime
             Kafka.CreateTopic(topic, partitions: 6);
             Kafka.CreateTopic(topic + ".dlq", partitions: 6);
         }
+        Publisher = new EventPublisher(Kafka.BootstrapServers);
     }
 
     /// <summary>Creates database <paramref name="name"/> and returns its connection string.</summary>
@@ -31,6 +33,7 @@ public sealed class InfrastructureFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        Publisher?.Dispose();
         Kafka?.Dispose();
         if (Postgres is not null)
             await Postgres.DisposeAsync();

@@ -7,7 +7,6 @@ namespace Checkout.Services.Tests;
 
 public sealed class InventoryFixture(InfrastructureFixture infrastructure) : ServiceFixture(infrastructure, "Inventory", "inventorydb")
 {
-    public EventPublisher Orders { get; private set; } = null!;
     public TopicReader InventoryEvents { get; private set; } = null!;
 
     protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => InventoryReflection.Descriptor.FindService("Inventory");
@@ -15,14 +14,12 @@ public sealed class InventoryFixture(InfrastructureFixture infrastructure) : Ser
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        Orders = new EventPublisher(Infrastructure.Kafka.BootstrapServers);
         InventoryEvents = new TopicReader(Infrastructure.Kafka.BootstrapServers, "inventory");
     }
 
     public override async ValueTask DisposeAsync()
     {
         InventoryEvents?.Dispose();
-        Orders?.Dispose();
         await base.DisposeAsync();
     }
 
@@ -56,19 +53,6 @@ public sealed class InventoryFixture(InfrastructureFixture infrastructure) : Ser
         TotalMinor = lines.Sum(line => line.Quantity * 100L),
     };
 
-    public Task<Contracts.Messaging.V1.Envelope> PublishAsync(string orderId, Google.Protobuf.IMessage @event) => Orders.PublishAsync("orders", orderId, @event);
-
-    /// <summary>Waits until the service has handled (committed) every message of <paramref name="messageIds"/>.</summary>
-    public async Task HandledAsync(params Contracts.Messaging.V1.Envelope[] envelopes)
-    {
-        var ids = envelopes.Select(e => Guid.Parse(e.MessageId)).ToArray();
-        await Eventually.UntilAsync(async () =>
-        {
-            await using var connection = await OpenDatabaseAsync();
-            return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM messaging.inbox WHERE message_id = ANY(@ids)", new { ids }) == ids.Length;
-        }, $"Inventory handled {ids.Length} message(s)");
-    }
-
     /// <summary>SKUs whose buckets do not add up to the units ever added (the reconciliation every test ends with).</summary>
     public async Task<List<string>> UnbalancedSkusAsync()
     {
@@ -96,7 +80,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var (a, b) = (await inventory.NewSkuAsync(5), await inventory.NewSkuAsync(3));
         var order = NewOrderId();
 
-        await inventory.PublishAsync(order, InventoryFixture.Placed(order, (a, 2), (b, 3)));
+        await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (a, 2), (b, 3)));
         var answer = await inventory.InventoryEvents.FirstAsync(order);
 
         Assert.True(answer.Is<InventoryReserved>());
@@ -115,7 +99,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var unstocked = "NOT-STOCKED-" + Random.Shared.Next(1000, 9999);
         var order = NewOrderId();
 
-        await inventory.PublishAsync(order, InventoryFixture.Placed(order, (a, 2), (b, 2), (unstocked, 1)));
+        await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (a, 2), (b, 2), (unstocked, 1)));
         var answer = await inventory.InventoryEvents.FirstAsync(order);
 
         Assert.True(answer.Is<InventoryRejected>());
@@ -130,10 +114,10 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
     {
         var sku = await inventory.NewSkuAsync(4);
         var order = NewOrderId();
-        await inventory.PublishAsync(order, InventoryFixture.Placed(order, (sku, 3)));
+        await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (sku, 3)));
         await inventory.InventoryEvents.FirstAsync(order);
 
-        var cancelled = await inventory.PublishAsync(order, new OrderCancelled { OrderId = order, Reason = "payment declined", Lines = { new EventLine { Sku = sku, Quantity = 3 } } });
+        var cancelled = await inventory.PublishOrderEventAsync(order, new OrderCancelled { OrderId = order, Reason = "payment declined", Lines = { new EventLine { Sku = sku, Quantity = 3 } } });
         await inventory.HandledAsync(cancelled);
 
         Assert.Equal((4L, 0L, 0L), await inventory.StockOfAsync(sku));
@@ -144,19 +128,19 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
     {
         var sku = await inventory.NewSkuAsync(10);
         var order = NewOrderId();
-        await inventory.PublishAsync(order, InventoryFixture.Placed(order, (sku, 4)));
+        await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (sku, 4)));
         await inventory.InventoryEvents.FirstAsync(order);
 
-        var confirmed = await inventory.PublishAsync(order, new OrderConfirmed { OrderId = order, TotalMinor = 400, Currency = "EUR" });
+        var confirmed = await inventory.PublishOrderEventAsync(order, new OrderConfirmed { OrderId = order, TotalMinor = 400, Currency = "EUR" });
         await inventory.HandledAsync(confirmed);
         Assert.Equal((6L, 0L, 4L), await inventory.StockOfAsync(sku));
 
-        var cancelled = await inventory.PublishAsync(order, new OrderCancelled { OrderId = order, Reason = "cancelled by customer", WasConfirmed = true });
+        var cancelled = await inventory.PublishOrderEventAsync(order, new OrderCancelled { OrderId = order, Reason = "cancelled by customer", WasConfirmed = true });
         await inventory.HandledAsync(cancelled);
         Assert.Equal((10L, 0L, 0L), await inventory.StockOfAsync(sku));
 
         // A late duplicate confirmation (another message) finds the order returned and moves nothing.
-        var late = await inventory.PublishAsync(order, new OrderConfirmed { OrderId = order, TotalMinor = 400, Currency = "EUR" });
+        var late = await inventory.PublishOrderEventAsync(order, new OrderConfirmed { OrderId = order, TotalMinor = 400, Currency = "EUR" });
         await inventory.HandledAsync(late);
         Assert.Equal((10L, 0L, 0L), await inventory.StockOfAsync(sku));
     }
@@ -167,10 +151,10 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var sku = await inventory.NewSkuAsync(10);
         var order = NewOrderId();
         var placed = InventoryFixture.Placed(order, (sku, 2));
-        var first = await inventory.PublishAsync(order, placed);
+        var first = await inventory.PublishOrderEventAsync(order, placed);
 
-        await inventory.Orders.PublishAsync("orders", order, first);          // the same message delivered again
-        var repeated = await inventory.PublishAsync(order, placed);           // the same order in another message
+        await inventory.Infrastructure.Publisher.PublishAsync("orders", order, first);          // the same message delivered again
+        var repeated = await inventory.PublishOrderEventAsync(order, placed);           // the same order in another message
         await inventory.HandledAsync(first, repeated);
 
         await using var connection = await inventory.OpenDatabaseAsync();
@@ -201,7 +185,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
             return (Order: order, Event: InventoryFixture.Placed(order, lines));
         }).ToList();
 
-        await Task.WhenAll(placed.Select(p => inventory.PublishAsync(p.Order, p.Event)));
+        await Task.WhenAll(placed.Select(p => inventory.PublishOrderEventAsync(p.Order, p.Event)));
         await Eventually.UntilAsync(() => Task.FromResult(placed.All(p => inventory.InventoryEvents.For(p.Order).Count > 0)), "every order is answered");
 
         var answers = placed.Select(p => (p.Event, Answer: inventory.InventoryEvents.For(p.Order).Single())).ToList();

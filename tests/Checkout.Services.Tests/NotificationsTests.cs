@@ -7,38 +7,11 @@ namespace Checkout.Services.Tests;
 
 public sealed class NotificationsFixture(InfrastructureFixture infrastructure) : ServiceFixture(infrastructure, "Notifications", "notificationsdb")
 {
-    public EventPublisher Orders { get; private set; } = null!;
-
     protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => NotificationsReflection.Descriptor.FindService("Notifications");
-
-    public override async ValueTask InitializeAsync()
-    {
-        await base.InitializeAsync();
-        Orders = new EventPublisher(Infrastructure.Kafka.BootstrapServers);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        Orders?.Dispose();
-        await base.DisposeAsync();
-    }
 
     public Task<ListNotificationsResponse> ListAsync(string customerId, string orderId = "", int pageSize = 0, string pageToken = "") =>
         CallAsync<ListNotificationsRequest, ListNotificationsResponse>("ListNotifications",
             new ListNotificationsRequest { CustomerId = customerId, OrderId = orderId, PageSize = pageSize, PageToken = pageToken });
-
-    public Task<Contracts.Messaging.V1.Envelope> PublishAsync(string orderId, Google.Protobuf.IMessage @event) => Orders.PublishAsync("orders", orderId, @event);
-
-    /// <summary>Waits until the service has handled (committed) every one of <paramref name="envelopes"/>.</summary>
-    public async Task HandledAsync(params Contracts.Messaging.V1.Envelope[] envelopes)
-    {
-        var ids = envelopes.Select(e => Guid.Parse(e.MessageId)).ToArray();
-        await Eventually.UntilAsync(async () =>
-        {
-            await using var connection = await OpenDatabaseAsync();
-            return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM messaging.inbox WHERE message_id = ANY(@ids)", new { ids }) == ids.Length;
-        }, $"Notifications handled {ids.Length} message(s)");
-    }
 
     public static OrderConfirmed Confirmed(string orderId, string customerId, long totalMinor = 12_345) =>
         new() { OrderId = orderId, CustomerId = customerId, TotalMinor = totalMinor, Currency = "EUR" };
@@ -61,8 +34,8 @@ public sealed class NotificationsTests(NotificationsFixture notifications)
         var customer = NewCustomer();
         var order = Guid.NewGuid().ToString();
 
-        var confirmed = await notifications.PublishAsync(order, NotificationsFixture.Confirmed(order, customer, totalMinor: 12_345));
-        var cancelled = await notifications.PublishAsync(order, NotificationsFixture.Cancelled(order, customer, "cancelled by customer", wasConfirmed: true));
+        var confirmed = await notifications.PublishOrderEventAsync(order, NotificationsFixture.Confirmed(order, customer, totalMinor: 12_345));
+        var cancelled = await notifications.PublishOrderEventAsync(order, NotificationsFixture.Cancelled(order, customer, "cancelled by customer", wasConfirmed: true));
         await notifications.HandledAsync(confirmed, cancelled);
         var listed = (await notifications.ListAsync(customer)).Notifications;
 
@@ -84,7 +57,7 @@ public sealed class NotificationsTests(NotificationsFixture notifications)
         var customer = NewCustomer();
         var order = Guid.NewGuid().ToString();
 
-        await notifications.HandledAsync(await notifications.PublishAsync(order, NotificationsFixture.Cancelled(order, customer, "out of stock", wasConfirmed: false)));
+        await notifications.HandledAsync(await notifications.PublishOrderEventAsync(order, NotificationsFixture.Cancelled(order, customer, "out of stock", wasConfirmed: false)));
         var notification = Assert.Single((await notifications.ListAsync(customer, order)).Notifications);
 
         Assert.Contains("out of stock", notification.Body);
@@ -98,9 +71,9 @@ public sealed class NotificationsTests(NotificationsFixture notifications)
         var order = Guid.NewGuid().ToString();
         var confirmed = NotificationsFixture.Confirmed(order, customer);
 
-        var first = await notifications.PublishAsync(order, confirmed);
-        await notifications.Orders.PublishAsync("orders", order, first);   // the same message delivered again
-        var repeated = await notifications.PublishAsync(order, confirmed); // the same event in another message
+        var first = await notifications.PublishOrderEventAsync(order, confirmed);
+        await notifications.Infrastructure.Publisher.PublishAsync("orders", order, first);   // the same message delivered again
+        var repeated = await notifications.PublishOrderEventAsync(order, confirmed); // the same event in another message
         await notifications.HandledAsync(first, repeated);
 
         Assert.Single((await notifications.ListAsync(customer)).Notifications);
@@ -115,7 +88,7 @@ public sealed class NotificationsTests(NotificationsFixture notifications)
         var orders = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid().ToString()).ToList();
         var published = new List<Contracts.Messaging.V1.Envelope>();
         foreach (var order in orders)
-            published.Add(await notifications.PublishAsync(order, NotificationsFixture.Confirmed(order, customer)));
+            published.Add(await notifications.PublishOrderEventAsync(order, NotificationsFixture.Confirmed(order, customer)));
         await notifications.HandledAsync([.. published]);
 
         var seen = new List<Notification>();

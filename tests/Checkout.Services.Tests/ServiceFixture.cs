@@ -1,4 +1,6 @@
+using Checkout.Contracts.Messaging.V1;
 using Checkout.ServiceDefaults.Grpc;
+using Dapper;
 using Google.Protobuf;
 using Npgsql;
 
@@ -34,6 +36,20 @@ public abstract class ServiceFixture(InfrastructureFixture infrastructure, strin
 
     /// <summary>The proto service this fixture's service serves.</summary>
     protected abstract Google.Protobuf.Reflection.ServiceDescriptor Descriptor { get; }
+
+    /// <summary>Publishes <paramref name="event"/> of order <paramref name="orderId"/> to "orders", as the Orders service's outbox does.</summary>
+    public Task<Envelope> PublishOrderEventAsync(string orderId, IMessage @event) => Infrastructure.Publisher.PublishAsync("orders", orderId, @event);
+
+    /// <summary>Waits until the service has handled (committed with its inbox row) every one of <paramref name="envelopes"/>.</summary>
+    public async Task HandledAsync(params Envelope[] envelopes)
+    {
+        var ids = envelopes.Select(e => Guid.Parse(e.MessageId)).ToArray();
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var connection = await OpenDatabaseAsync();
+            return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM messaging.inbox WHERE message_id = ANY(@ids)", new { ids }) == ids.Length;
+        }, $"{name} handled {ids.Length} message(s)");
+    }
 
     public async Task<NpgsqlConnection> OpenDatabaseAsync()
     {
