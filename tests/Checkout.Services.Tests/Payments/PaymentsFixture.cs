@@ -28,10 +28,10 @@ public sealed class PaymentsFixture : IAsyncLifetime
         TestBed = await ServiceTestBed.StartAsync(cancellationToken);
         ConnectionString = await TestBed.CreateDatabaseAsync("paymentsdb", cancellationToken);
         var environment = TestBed.Environment("paymentsdb", ConnectionString);
-        environment["PaymentProvider__Resilience__AttemptTimeout__Timeout"] = "00:00:00.300";
+        environment["PaymentProvider__Resilience__AttemptTimeout__Timeout"] = "00:00:01.500";
         environment["PaymentProvider__Resilience__Retry__Delay"] = "00:00:00.020";
         environment["PaymentProvider__Resilience__Retry__MaxRetryAttempts"] = MaxRetryAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        environment["PaymentProvider__Resilience__TotalRequestTimeout__Timeout"] = "00:00:05";
+        environment["PaymentProvider__Resilience__TotalRequestTimeout__Timeout"] = "00:00:04";
         Payments = await ServiceProcess.StartAsync("Payments", environment, cancellationToken);
     }
 
