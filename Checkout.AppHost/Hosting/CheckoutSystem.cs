@@ -152,9 +152,12 @@ public sealed class CheckoutSystem : IAsyncDisposable
                 MaxPoolSize = MaxPoolSizePerService,
             }.ConnectionString,
             ["ConnectionStrings__kafka"] = kafka.BootstrapServers,
-            // The embedded broker answers an empty fetch only after fetch.wait.max.ms: every saga hop would wait it.
-            ["Messaging__Consumer__fetch.wait.max.ms"] = "5",
         };
+        foreach (var (name, value) in EmbeddedKafka.ClientEnvironment)
+        {
+            environment[name] = value;
+        }
+
         foreach (var reference in definition.References)
         {
             environment[$"services__{reference}__http__0"] = services[reference].Endpoint.ToString().TrimEnd('/');

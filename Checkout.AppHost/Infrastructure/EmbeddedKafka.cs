@@ -34,6 +34,21 @@ public sealed class EmbeddedKafka : IDisposable
     /// <summary>The comma-separated host:port list of the brokers, for bootstrap.servers.</summary>
     public string BootstrapServers { get; }
 
+    /// <summary>
+    /// The settings a Checkout.ServiceDefaults.Messaging client needs on this broker, as environment variables (the
+    /// form an AppHost hands to a service). Each works around a quirk of the mock that a real broker does not have:
+    /// an empty fetch waits the full fetch.wait.max.ms (500 ms by default, so every saga hop would wait it); several
+    /// produce requests in flight stall about 40 ms a round; a stale group member holds a rebalance for a whole
+    /// session timeout (45 s by default).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ClientEnvironment { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["Messaging__Consumer__fetch.wait.max.ms"] = "5",
+        ["Messaging__Producer__max.in.flight.requests.per.connection"] = "1",
+        ["Messaging__Consumer__session.timeout.ms"] = "6000",
+        ["Messaging__Consumer__heartbeat.interval.ms"] = "500",
+    };
+
     /// <summary>Starts a mock cluster of <see cref="EmbeddedKafkaOptions.Brokers"/> brokers on free 127.0.0.1 ports.</summary>
     public static EmbeddedKafka Start(EmbeddedKafkaOptions? options = null)
     {
