@@ -1,4 +1,39 @@
-// The application host. Until its own issue lands it only says how to reach the pieces that exist:
-// the embedded infrastructure in Infrastructure/ is used by the tests and will be composed here.
-Console.WriteLine("Checkout.AppHost: the service composition is not built yet (see README, 'What is not done yet').");
-return 0;
+// The map of the Checkout system: what runs, what each service is given, and what it waits for.
+// Run it with eng/run.sh (or: dotnet run --project Checkout.AppHost -c Release). Settings: Checkout.AppHost/README.md.
+using Checkout.AppHost.Hosting;
+
+var builder = CheckoutApplication.CreateBuilder(args);
+
+// PostgreSQL: embedded (a private cluster, data kept in .data/postgres) unless Postgres:Mode=External.
+var postgres = builder.AddPostgres("postgres");
+var catalogDb = postgres.AddDatabase("catalogdb");
+var ordersDb = postgres.AddDatabase("ordersdb");
+var inventoryDb = postgres.AddDatabase("inventorydb");
+var paymentsDb = postgres.AddDatabase("paymentsdb");
+var notificationsDb = postgres.AddDatabase("notificationsdb");
+
+// Kafka: the in-process broker with the saga's topics unless Kafka:Mode=External.
+var kafka = builder.AddKafka("kafka").WithTopics(partitions: 6, "orders", "inventory", "payments");
+
+var catalog = builder.AddProject("catalog", "../services/Catalog/Checkout.Catalog.csproj")
+    .WithReference(catalogDb).WithReference(kafka)
+    .WaitFor(catalogDb).WaitFor(kafka);
+
+var inventory = builder.AddProject("inventory", "../services/Inventory/Checkout.Inventory.csproj")
+    .WithReference(inventoryDb).WithReference(kafka)
+    .WaitFor(inventoryDb).WaitFor(kafka);
+
+var payments = builder.AddProject("payments", "../services/Payments/Checkout.Payments.csproj")
+    .WithReference(paymentsDb).WithReference(kafka)
+    .WaitFor(paymentsDb).WaitFor(kafka);
+
+var notifications = builder.AddProject("notifications", "../services/Notifications/Checkout.Notifications.csproj")
+    .WithReference(notificationsDb).WithReference(kafka)
+    .WaitFor(notificationsDb).WaitFor(kafka);
+
+// Orders prices every order through Catalog: it starts once Catalog is healthy.
+var orders = builder.AddProject("orders", "../services/Orders/Checkout.Orders.csproj")
+    .WithReference(ordersDb).WithReference(kafka).WithReference(catalog)
+    .WaitFor(ordersDb).WaitFor(kafka).WaitFor(catalog);
+
+builder.Build().Run();

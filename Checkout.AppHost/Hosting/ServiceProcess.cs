@@ -49,6 +49,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly RecentLines _output = new(OutputCapacity);
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private Process? _supervisor;
+    // The run that became healthy, and the run being stopped on request: an exit of the first that is not the second is unexpected.
+    private Process? _healthyRun;
+    private Process? _stoppingRun;
 
     public ServiceProcess(ServiceProcessOptions options)
     {
@@ -91,6 +94,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Raised (on a thread-pool thread) with the exit code when the service exits on its own after it had become
+    /// healthy: a crash, a kill, a fatal error. Not raised for a stop asked through <see cref="StopAsync"/>, nor for a
+    /// start that fails (<see cref="StartAsync"/> throws then).
+    /// </summary>
+    public event EventHandler<int>? ExitedUnexpectedly;
+
     /// <summary>Whether the process is running (started and not yet exited).</summary>
     public bool IsRunning => _supervisor is { HasExited: false };
 
@@ -128,11 +138,19 @@ public sealed class ServiceProcess : IAsyncDisposable
                     $"The service '{Name}' is not built: '{_assemblyPath}' does not exist. Build it with 'dotnet build {_options.ProjectPath} -c {BuildConfiguration}'.");
             }
 
+            // A run that ended on its own is over: its supervisor is replaced.
+            _supervisor?.Dispose();
             _supervisor = Launch();
             _logger.LogInformation("Started {Service} (pid {Pid}) on {Endpoint}", Name, _supervisor.Id, Endpoint);
             try
             {
                 await WaitUntilHealthyAsync(_supervisor, cancellationToken);
+                Volatile.Write(ref _healthyRun, _supervisor);
+                if (_supervisor.HasExited)
+                {
+                    // It exited between the health answer and now: the Exited event may have found it not yet healthy.
+                    OnExited(_supervisor);
+                }
             }
             catch
             {
@@ -181,7 +199,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
         }
 
-        var supervisor = new Process { StartInfo = startInfo };
+        var supervisor = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        supervisor.Exited += (_, _) => OnExited(supervisor);
         supervisor.OutputDataReceived += (_, line) => Record(line.Data);
         supervisor.ErrorDataReceived += (_, line) => Record(line.Data);
         supervisor.Start();
@@ -210,6 +229,18 @@ public sealed class ServiceProcess : IAsyncDisposable
         new("DOTNET_STARTUP_HOOKS", null),
     ];
 
+    private void OnExited(Process run)
+    {
+        // Once per run: whichever of the Exited event and StartAsync's re-check gets here first reports it.
+        if (ReferenceEquals(Volatile.Read(ref _stoppingRun), run) || !ReferenceEquals(Interlocked.CompareExchange(ref _healthyRun, null, run), run))
+        {
+            return;
+        }
+
+        _logger.LogWarning("{Service} exited unexpectedly with code {ExitCode}", Name, run.ExitCode);
+        ExitedUnexpectedly?.Invoke(this, run.ExitCode);
+    }
+
     private void Record(string? line)
     {
         if (line is null)
@@ -218,7 +249,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         _output.Add($"{Name} | {line}");
-        _logger.LogInformation("{Service} | {Line}", Name, line);
+        // The logger's category names the service (Checkout.AppHost.<name>): the line is logged as printed.
+        _logger.LogInformation("{Line}", line);
     }
 
     private async Task WaitUntilHealthyAsync(Process supervisor, CancellationToken cancellationToken)
@@ -281,6 +313,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             return;
         }
 
+        Volatile.Write(ref _stoppingRun, _supervisor);
         // The supervisor kills the service after the grace period; our own bound is a backstop above that.
         var stopped = _supervisor.HasExited || await OwnerBoundProcess.StopAsync(_supervisor, _options.StopGracePeriod + TimeSpan.FromSeconds(5));
         _logger.LogInformation(

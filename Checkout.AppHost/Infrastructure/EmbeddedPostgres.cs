@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -33,7 +32,7 @@ public sealed record EmbeddedPostgresOptions
 /// SIGTERM, a crash, kill -9), postgres gets SIGINT (a fast shutdown) and the temporary folders are removed after it.
 /// pg_ctl is not used: it daemonizes the server, which would then outlive a crashed owner.
 /// </remarks>
-public sealed partial class EmbeddedPostgres : IAsyncDisposable
+public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private const string ServerUser = "postgres";
     private const int PortAttempts = 3;
@@ -112,40 +111,8 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     }
 
     /// <summary>Creates database <paramref name="name"/> unless it exists; safe to call concurrently.</summary>
-    public async Task CreateDatabaseAsync(string name, CancellationToken cancellationToken = default)
-    {
-        if (name is null || !DatabaseName().IsMatch(name))
-        {
-            throw new ArgumentException(
-                $"'{name}' is not a valid database name: use 1-63 ASCII letters, digits or underscores, starting with a letter or underscore.",
-                nameof(name));
-        }
-
-        // Not pooled: an administrative connection should not stay open in a pool after this call.
-        var connectionString = new NpgsqlConnectionStringBuilder(GetConnectionString()) { Pooling = false }.ConnectionString;
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", connection))
-        {
-            exists.Parameters.Add(new NpgsqlParameter { Value = name });
-            if (await exists.ExecuteScalarAsync(cancellationToken) is true)
-            {
-                return;
-            }
-        }
-
-        try
-        {
-            // CREATE DATABASE takes no parameters and has no IF NOT EXISTS; the name was validated above and is quoted.
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await create.ExecuteNonQueryAsync(cancellationToken);
-            _logger.LogInformation("Created database {Database} on 127.0.0.1:{Port}", name, Port);
-        }
-        catch (PostgresException exception) when (exception.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
-        {
-            // A concurrent caller created it between our check and our CREATE: the database exists, as asked.
-        }
-    }
+    public Task CreateDatabaseAsync(string name, CancellationToken cancellationToken = default) =>
+        PostgresDatabases.CreateIfMissingAsync(GetConnectionString(), name, _logger, cancellationToken);
 
     /// <summary>Stops the server (fast shutdown: open sessions are ended) and removes the temporary folders; idempotent.</summary>
     public Task StopAsync(CancellationToken cancellationToken = default)
@@ -358,9 +325,6 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
     private static EmbeddedInfrastructureException PortInUse(int port) =>
         new($"Port {port} on 127.0.0.1 is already in use; choose another port for PostgreSQL, or 0 for a free one.");
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
-    private static partial Regex DatabaseName();
 
     /// <summary>The server's recent output, kept (bounded) to explain a failed start, and forwarded to the logger.</summary>
     private sealed class ServerLog(ILogger logger, int port)
