@@ -116,6 +116,10 @@ internal sealed class HostSettings
     public int? Port(ProjectResource project) =>
         Int($"{project.Name}:Port", project.Port ?? 0, 0, 65535) is var port and > 0 ? port : null;
 
+    /// <summary>&lt;project&gt;:Environment:&lt;VARIABLE&gt;: extra environment variables of a project, set without editing Program.cs.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> Environment(ProjectResource project) =>
+        _configuration.GetSection($"{project.Name}:Environment").GetChildren().Select(variable => new KeyValuePair<string, string?>(variable.Key, variable.Value));
+
     /// <summary>The configuration key a fixed port of <paramref name="resource"/> comes from, for messages.</summary>
     public static string PortKey(Resource resource) => $"{resource.Name}:Port";
 

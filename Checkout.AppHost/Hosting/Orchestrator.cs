@@ -90,6 +90,7 @@ internal sealed class Orchestrator : IAsyncDisposable
         Task? all = null;
         try
         {
+            CheckSettings();
             CheckFixedPorts();
             var ready = new Dictionary<Resource, Task>();
             var build = Guard(BuildAsync(failed.Token), failed);
@@ -166,6 +167,21 @@ internal sealed class Orchestrator : IAsyncDisposable
             Report(name, ResourceState.Stopping, "");
             await postgres.StopAsync();
             Report(name, ResourceState.Stopped, "");
+        }
+    }
+
+    /// <summary>Reads every infrastructure setting once before anything starts, so a bad one stops the start at once.</summary>
+    private void CheckSettings()
+    {
+        foreach (var resource in _model.Resources)
+        {
+            _ = resource switch
+            {
+                PostgresServerResource server when _settings.Mode(server) == InfrastructureMode.External => _settings.ExternalConnectionString(server),
+                PostgresServerResource server => _settings.DataDirectory(server) ?? "",
+                KafkaResource kafka when _settings.Mode(kafka) == InfrastructureMode.External => _settings.ExternalBootstrapServers(kafka),
+                _ => "",
+            };
         }
     }
 
@@ -395,7 +411,7 @@ internal sealed class Orchestrator : IAsyncDisposable
             environment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
         }
 
-        foreach (var (name, value) in project.Environment)
+        foreach (var (name, value) in project.Environment.Concat(_settings.Environment(project)))
         {
             environment[name] = value;
         }

@@ -22,7 +22,7 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
 
     private readonly Process _supervisor;
     private readonly ConcurrentQueue<string> _output = new();
-    private readonly ConcurrentDictionary<string, (string State, string Detail)> _states = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<(string Resource, string State, string Detail)> _states = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private AppHostProcess(Process supervisor) => _supervisor = supervisor;
@@ -38,8 +38,8 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
 
     public int ExitCode => _supervisor.ExitCode;
 
-    /// <summary>The AppHost's own process id (the supervisor's child).</summary>
-    public int ProcessId => Descendants(_supervisor.Id).First();
+    /// <summary>The AppHost's own process id (the supervisor's only child).</summary>
+    public int ProcessId => int.Parse(File.ReadAllText($"/proc/{_supervisor.Id}/task/{_supervisor.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
 
     public static AppHostProcess Start(params string[] arguments)
     {
@@ -67,15 +67,18 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         Assert.True(first == _ready.Task, $"The AppHost did not become ready ({(HasExited ? $"exited with code {ExitCode}" : "deadline passed")}). Its output:\n{Output}");
     }
 
-    /// <summary>Waits until <paramref name="resource"/> reports <paramref name="state"/> with a detail that <paramref name="matches"/>.</summary>
+    /// <summary>
+    /// Waits until <paramref name="resource"/> has reported <paramref name="state"/> (at any time since the start) with a
+    /// detail that <paramref name="matches"/>; returns that detail.
+    /// </summary>
     public async Task<string> WaitForStateAsync(string resource, string state, Func<string, bool>? matches = null)
     {
         var until = DateTime.UtcNow + ReadyDeadline;
         while (true)
         {
-            if (_states.TryGetValue(resource, out var current) && current.State == state && (matches is null || matches(current.Detail)))
+            if (_states.FirstOrDefault(report => report.Resource == resource && report.State == state && (matches is null || matches(report.Detail))) is { Detail: { } detail })
             {
-                return current.Detail;
+                return detail;
             }
 
             Assert.False(HasExited, $"The AppHost exited (code {(HasExited ? ExitCode : 0)}) before {resource} was {state}. Its output:\n{Output}");
@@ -84,12 +87,12 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Whether any state line of <paramref name="resource"/> so far was <paramref name="state"/>.</summary>
+    /// <summary>Whether <paramref name="resource"/> has reported <paramref name="state"/> since the start.</summary>
     public bool EverReported(string resource, string state) =>
-        _output.Any(line => StateLine().Match(line) is { Success: true } match && match.Groups["resource"].Value == resource && match.Groups["state"].Value == state);
+        _states.Any(report => report.Resource == resource && report.State == state);
 
-    /// <summary>The current state's detail of <paramref name="resource"/>.</summary>
-    public string Detail(string resource) => _states[resource].Detail;
+    /// <summary>The detail of the last state <paramref name="resource"/> reported.</summary>
+    public string Detail(string resource) => _states.Last(report => report.Resource == resource).Detail;
 
     /// <summary>A running project's endpoint, from its state line.</summary>
     public Uri Endpoint(string project) => new(EndpointPattern().Match(Detail(project)).Value);
@@ -102,9 +105,9 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
     public CheckoutClient Client(params string[] projects) =>
         new(projects.ToDictionary(project => project, Endpoint, StringComparer.Ordinal));
 
-    /// <summary>Every process below the AppHost's supervisor (the AppHost, its supervisors, services, PostgreSQL).</summary>
+    /// <summary>The AppHost and every process below it (its supervisors, the services, PostgreSQL).</summary>
     public IReadOnlyList<(int Pid, string Name)> ProcessTree() =>
-        Descendants(_supervisor.Id).Select(pid => (pid, NameOf(pid))).Where(process => process.Item2.Length > 0).ToList();
+        Descendants(ProcessId).Prepend(ProcessId).Select(pid => (pid, NameOf(pid))).Where(process => process.Item2.Length > 0).ToList();
 
     /// <summary>Sends SIGTERM to the AppHost itself (as a service manager or `kill` would), and waits for it to exit.</summary>
     public async Task<int> TerminateAsync()
@@ -152,7 +155,7 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         _output.Enqueue(line);
         if (StateLine().Match(line) is { Success: true } match)
         {
-            _states[match.Groups["resource"].Value] = (match.Groups["state"].Value, match.Groups["detail"].Value.Trim());
+            _states.Enqueue((match.Groups["resource"].Value, match.Groups["state"].Value, match.Groups["detail"].Value.Trim()));
         }
         else if (line.StartsWith("Checkout is ready:", StringComparison.Ordinal))
         {
@@ -166,16 +169,34 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         var pending = new Queue<int>([root]);
         while (pending.TryDequeue(out var pid))
         {
-            var children = $"/proc/{pid}/task/{pid}/children";
-            if (!File.Exists(children))
+            // Each thread lists the children it started: the AppHost starts them from thread-pool threads.
+            string[] tasks;
+            try
             {
-                continue;
+                tasks = Directory.GetDirectories($"/proc/{pid}/task");
+            }
+            catch (IOException)
+            {
+                continue; // the process ended meanwhile
             }
 
-            foreach (var child in File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+            foreach (var task in tasks)
             {
-                result.Add(child);
-                pending.Enqueue(child);
+                string children;
+                try
+                {
+                    children = File.ReadAllText(Path.Combine(task, "children"));
+                }
+                catch (IOException)
+                {
+                    continue; // the thread ended meanwhile
+                }
+
+                foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+                {
+                    result.Add(child);
+                    pending.Enqueue(child);
+                }
             }
         }
 
