@@ -27,7 +27,8 @@ public static partial class CorrelationId
             context.Items[ItemKey] = id;
             context.Response.Headers[HeaderName] = id;
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Checkout.Gateway.Requests");
-            using (logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id }))
+            // A template scope: console lines show "CorrelationId:<id>", OpenTelemetry gets the attribute.
+            using (logger.BeginScope("CorrelationId:{CorrelationId}", id))
             {
                 await next(context);
             }
