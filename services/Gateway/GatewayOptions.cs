@@ -19,6 +19,10 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan OptionalPartDeadline { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The largest request body accepted (bytes); a larger one gets 413. Orders are small.</summary>
+    [Range(1024, 10 * 1024 * 1024)]
+    public long MaxRequestBodySize { get; set; } = 64 * 1024;
+
     /// <summary>Retry-After sent with 503 (a service unavailable) and 429 from a service.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan UnavailableRetryAfter { get; set; } = TimeSpan.FromSeconds(5);

@@ -7,6 +7,8 @@ using Checkout.Gateway.Backends;
 using Checkout.Gateway.Edge;
 using Checkout.Gateway.Problems;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -17,6 +19,8 @@ builder.Services.AddOptions<GatewayOptions>()
     .Bind(builder.Configuration.GetSection(GatewayOptions.SectionName))
     .ValidateDataAnnotations()
     .ValidateOnStart();
+builder.Services.AddOptions<KestrelServerOptions>()
+    .Configure<IOptions<GatewayOptions>>((kestrel, gateway) => kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodySize);
 ServiceClients.AddServiceClients(builder.Services);
 builder.Services.AddTransient<OrderViewAggregator>();
 // Unknown JSON fields are rejected (400 naming the field) rather than silently dropped: a misspelt field is a bug.
