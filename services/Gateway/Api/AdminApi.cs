@@ -1,6 +1,5 @@
 using Checkout.Gateway.Auth;
 using Checkout.Gateway.Backends;
-using Checkout.Gateway.Edge;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Checkout.Gateway.Api;
@@ -10,14 +9,10 @@ public static class AdminApi
 {
     public static void MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/api/admin")
-            .WithTags("Admin")
+        var admin = app.MapApiGroup("/api/admin", "Admin")
             .RequireAuthorization(JwtBearerAuthenticationExtensions.AdminPolicy)
-            .RequireRateLimiting(CallerRateLimiting.PolicyName)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         admin.MapPost("/stock/{sku}", RestockAsync)
             .WithName("Restock")
             .WithSummary("Adds units to a SKU's available stock.");

@@ -3,7 +3,6 @@ using Checkout.Contracts.Orders.V1;
 using Checkout.Gateway.Aggregation;
 using Checkout.Gateway.Auth;
 using Checkout.Gateway.Backends;
-using Checkout.Gateway.Edge;
 using Checkout.ServiceDefaults.Grpc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -21,14 +20,9 @@ public static class OrdersApi
 
     public static void MapOrdersApi(this IEndpointRouteBuilder app)
     {
-        var orders = app.MapGroup("/api/orders")
-            .WithTags("Orders")
+        var orders = app.MapApiGroup("/api/orders", "Orders")
             .RequireAuthorization()
-            .RequireRateLimiting(CallerRateLimiting.PolicyName)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
         orders.MapPost("/", PlaceAsync)
             .WithName("PlaceOrder")
             .WithSummary("Places an order; poll its Location until status is confirmed or cancelled.")

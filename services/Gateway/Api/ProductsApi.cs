@@ -1,5 +1,4 @@
 using Checkout.Gateway.Backends;
-using Checkout.Gateway.Edge;
 using Checkout.ServiceDefaults.Grpc;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -16,13 +15,7 @@ public static partial class ProductsApi
 
     public static void MapProductsApi(this IEndpointRouteBuilder app)
     {
-        var products = app.MapGroup("/api/products")
-            .WithTags("Products")
-            .AllowAnonymous()
-            .RequireRateLimiting(CallerRateLimiting.PolicyName)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+        var products = app.MapApiGroup("/api/products", "Products").AllowAnonymous();
         products.MapGet("/", ListAsync)
             .WithName("ListProducts")
             .WithSummary("A page of the catalogue, in SKU order, with the units available now.");
