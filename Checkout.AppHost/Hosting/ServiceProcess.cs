@@ -24,6 +24,12 @@ public sealed record ServiceProcessOptions
     /// <summary>Configuration given through the environment, on top of what every service gets (null removes a variable).</summary>
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
 
+    /// <summary>
+    /// The HTTP version of the /health probe: 2.0 is h2c with prior knowledge (the gRPC services); 1.1 for a service
+    /// whose cleartext endpoint is Http1AndHttp2 (the gateway), where Kestrel speaks HTTP/2 only over TLS.
+    /// </summary>
+    public Version HealthProbeVersion { get; init; } = HttpVersion.Version20;
+
     /// <summary>How long the service may take to answer /health with 200.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -236,8 +242,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero })
         {
-            DefaultRequestVersion = HttpVersion.Version20,
-            // http:// with exactly HTTP/2 = h2c with prior knowledge, which is all the services speak.
+            DefaultRequestVersion = _options.HealthProbeVersion,
+            // http:// with exactly HTTP/2 = h2c with prior knowledge, which is all the gRPC services speak.
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = HealthProbeTimeout,
         };
