@@ -16,24 +16,34 @@ var notificationsDb = postgres.AddDatabase("notificationsdb");
 var kafka = builder.AddKafka("kafka").WithTopics(partitions: 6, "orders", "inventory", "payments");
 
 var catalog = builder.AddProject("catalog", "../services/Catalog/Checkout.Catalog.csproj")
+    .AsHttp2Service()
     .WithReference(catalogDb).WithReference(kafka)
     .WaitFor(catalogDb).WaitFor(kafka);
 
 var inventory = builder.AddProject("inventory", "../services/Inventory/Checkout.Inventory.csproj")
+    .AsHttp2Service()
     .WithReference(inventoryDb).WithReference(kafka)
     .WaitFor(inventoryDb).WaitFor(kafka);
 
 var payments = builder.AddProject("payments", "../services/Payments/Checkout.Payments.csproj")
+    .AsHttp2Service()
     .WithReference(paymentsDb).WithReference(kafka)
     .WaitFor(paymentsDb).WaitFor(kafka);
 
 var notifications = builder.AddProject("notifications", "../services/Notifications/Checkout.Notifications.csproj")
+    .AsHttp2Service()
     .WithReference(notificationsDb).WithReference(kafka)
     .WaitFor(notificationsDb).WaitFor(kafka);
 
 // Orders prices every order through Catalog: it starts once Catalog is healthy.
 var orders = builder.AddProject("orders", "../services/Orders/Checkout.Orders.csproj")
+    .AsHttp2Service()
     .WithReference(ordersDb).WithReference(kafka).WithReference(catalog)
     .WaitFor(ordersDb).WaitFor(kafka).WaitFor(catalog);
+
+// The public HTTP/JSON API in front of the five gRPC services (Development: POST /dev/token gives a test token).
+builder.AddProject("gateway", "../services/Gateway/Checkout.Gateway.csproj")
+    .WithReference(catalog).WithReference(orders).WithReference(inventory).WithReference(payments).WithReference(notifications)
+    .WaitFor(catalog).WaitFor(orders).WaitFor(inventory).WaitFor(payments).WaitFor(notifications);
 
 builder.Build().Run();

@@ -86,6 +86,9 @@ public sealed class ProjectResource(string name, string projectPath) : Resource(
     /// <summary>Extra environment variables (null removes one the host would set).</summary>
     public IReadOnlyDictionary<string, string?> Environment => _environment;
 
+    /// <summary>Whether its endpoint speaks HTTP/2 only (h2c, as gRPC services do); otherwise HTTP/1.1 is used to reach it.</summary>
+    public bool IsHttp2Service { get; internal set; }
+
     /// <summary>A fixed port chosen in code; configuration (<c>&lt;name&gt;:Port</c>) overrides it; null for a free one.</summary>
     public int? Port { get; internal set; }
 

@@ -16,6 +16,8 @@ namespace Checkout.AppHost.Hosting;
 /// </summary>
 public sealed class CheckoutApplication
 {
+    private const string GatewayName = "gateway";
+
     // Set while tests capture the model of Program.cs (see FromProgram): Build() hands the application over instead of running it.
     private static readonly AsyncLocal<StrongBox<CheckoutApplication?>?> s_capture = new();
 
@@ -145,7 +147,8 @@ public sealed class CheckoutApplication
         var width = Model.Resources.Max(resource => resource.Name.Length) + 2;
         foreach (var project in Model.Projects)
         {
-            text.AppendLine($"  {project.Name.PadRight(width)}{orchestrator.Project(project.Name).Endpoint.ToString().TrimEnd('/')}  (gRPC over h2c; /health, /alive)");
+            var kind = project.IsHttp2Service ? "gRPC over h2c" : "HTTP";
+            text.AppendLine($"  {project.Name.PadRight(width)}{orchestrator.Project(project.Name).Endpoint.ToString().TrimEnd('/')}  ({kind}; /health, /alive)");
         }
 
         foreach (var resource in Model.Resources.Where(resource => resource is not ProjectResource and not PostgresDatabaseResource))
@@ -161,11 +164,25 @@ public sealed class CheckoutApplication
 
     private string TryItMessage(Orchestrator orchestrator)
     {
-        // Until the HTTP gateway is part of the application, the services are reached over gRPC only.
-        var orders = Model.Projects.Any(project => project.Name == "orders") ? orchestrator.Project("orders").Endpoint.ToString().TrimEnd('/') : null;
-        return orders is null
-            ? ""
-            : $"The services speak gRPC over HTTP/2 without TLS (h2c), e.g. checkout.orders.v1.Orders/PlaceOrder at {orders}.{Environment.NewLine}";
+        if (!Model.Projects.Any(project => project.Name == GatewayName))
+        {
+            return "";
+        }
+
+        var gateway = orchestrator.Project(GatewayName).Endpoint.ToString().TrimEnd('/');
+        var text = new StringBuilder();
+        text.AppendLine($"Gateway: {gateway}");
+        if (Settings.EnvironmentName == "Development")
+        {
+            // The gateway's Development-only token endpoint stands in for an identity provider.
+            text.AppendLine("Try it (paste into a shell):");
+            text.AppendLine($$"""  TOKEN=$(curl -s -X POST {{gateway}}/dev/token -H 'Content-Type: application/json' -d '{"customerId":"alice"}' | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')""");
+            text.AppendLine($"  curl -s {gateway}/api/products");
+            text.AppendLine($$"""  curl -s -i -X POST {{gateway}}/api/orders -H "Authorization: Bearer $TOKEN" -H "Idempotency-Key: $(cat /proc/sys/kernel/random/uuid)" -H 'Content-Type: application/json' -d '{"lines":[{"sku":"SKU-1001","quantity":1}],"paymentToken":"tok_visa"}'""");
+            text.AppendLine($"  curl -s {gateway}/api/orders -H \"Authorization: Bearer $TOKEN\"");
+        }
+
+        return text.ToString();
     }
 
     private sealed class ModelCapturedException() : Exception("Program.cs reached Build(); its model was captured.");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using Checkout.AppHost.Infrastructure;
 using Checkout.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Logging;
@@ -342,6 +343,7 @@ internal sealed class Orchestrator : IAsyncDisposable
             ProjectPath = project.ProjectPath,
             Port = _settings.Port(project) ?? 0,
             StartTimeout = _settings.StartTimeout,
+            HealthProbeVersion = project.IsHttp2Service ? HttpVersion.Version20 : HttpVersion.Version11,
             StopGracePeriod = _settings.StopTimeout,
             Logger = ResourceLogger(project.Name),
             Environment = environment,

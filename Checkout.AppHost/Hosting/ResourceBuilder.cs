@@ -90,6 +90,14 @@ public static class ResourceBuilderExtensions
         return project;
     }
 
+    /// <summary>Its endpoint speaks HTTP/2 without TLS (h2c with prior knowledge), as gRPC services do: the host probes /health that way.</summary>
+    public static IResourceBuilder<ProjectResource> AsHttp2Service(this IResourceBuilder<ProjectResource> project)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        project.Resource.IsHttp2Service = true;
+        return project;
+    }
+
     /// <summary>Listens on a fixed 127.0.0.1 port instead of a free one (configuration <c>&lt;name&gt;:Port</c> overrides it).</summary>
     public static IResourceBuilder<ProjectResource> WithHttpPort(this IResourceBuilder<ProjectResource> project, int port)
     {
