@@ -141,7 +141,7 @@ string Report(List<TimeSpan> warm, List<TimeSpan> noBuild, IReadOnlyDictionary<s
     text.AppendLine();
     text.AppendLine("Start-up = from launching `dotnet Checkout.AppHost.dll` (Release, as eng/run.sh runs it after its own build) to its line " +
                     "\"Checkout is ready\": embedded PostgreSQL (existing data folder) with 5 databases, the embedded broker with its topics, " +
-                    "the five services started in dependency order and each answering /health. Median of 5 after one warm-up run.");
+                    "the five services and the gateway started in dependency order, each answering /health. Median of 5 after one warm-up run.");
     text.AppendLine();
     text.AppendLine("| start-up | median s | runs s | target |");
     text.AppendLine("|---|---:|---|---|");
