@@ -110,7 +110,7 @@ internal sealed class HostSettings
             : Path.GetFullPath(String($"{server.Name}:DataDirectory") ?? Path.Combine(".data", server.Name), RepositoryRoot);
 
     /// <summary>&lt;postgres&gt;:MaxPoolSize: each project's connection pool limit per database.</summary>
-    public int MaxPoolSize(PostgresServerResource server) => Int($"{server.Name}:MaxPoolSize", 16, 1, 1000);
+    public int MaxPoolSize(PostgresServerResource server) => Int($"{server.Name}:MaxPoolSize", PostgresPools.DefaultMaxPoolSize, 1, 1000);
 
     /// <summary>&lt;project&gt;:Port, else the port set in code, else null (a free one).</summary>
     public int? Port(ProjectResource project) =>
@@ -164,4 +164,15 @@ internal sealed class HostSettings
 /// The host could not do what the application declares: a bad setting, a port in use, a project that does not
 /// build or never becomes healthy. The message names the resource and what to do; the host prints it, not a stack trace.
 /// </summary>
+/// <summary>How the projects' connection pools share one PostgreSQL server.</summary>
+public static class PostgresPools
+{
+    /// <summary>
+    /// The services share one cluster (max_connections 100, 3 reserved for superusers); with Npgsql's default of 100
+    /// per pool, a burst on one service would take every connection and the others would fail with "too many
+    /// clients already". Six pools of 16 fit, and 16 is plenty on a few cores.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 16;
+}
+
 public sealed class HostingException(string message) : InvalidOperationException(message);

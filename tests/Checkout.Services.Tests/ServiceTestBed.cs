@@ -59,7 +59,7 @@ public sealed class ServiceTestBed : IAsyncLifetime
         var variables = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             // Several services and instances share the cluster's max_connections.
-            [$"ConnectionStrings__{service.Database}"] = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = CheckoutSystem.MaxPoolSizePerService }.ConnectionString,
+            [$"ConnectionStrings__{service.Database}"] = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = PostgresPools.DefaultMaxPoolSize }.ConnectionString,
             ["ConnectionStrings__kafka"] = Kafka.BootstrapServers,
         };
         foreach (var (name, value) in EmbeddedKafka.ClientEnvironment)
