@@ -159,11 +159,17 @@ internal sealed partial class InboxProcessor(
             "INSERT INTO messaging.inbox (message_id) SELECT unnest(@ids) ON CONFLICT DO NOTHING RETURNING message_id",
             new { ids }, transaction, cancellationToken: cancellationToken))).ToHashSet();
 
+        // Handled before (a redelivery), or a duplicate earlier in this batch: skipped.
+        var toHandle = new List<int>(messages.Count);
         for (var i = 0; i < messages.Count; i++)
+            if (fresh.Remove(messages[i].Message.MessageId))
+                toHandle.Add(i);
+        if (toHandle.Count > 0)
+            await handler.PrepareAsync(toHandle.ConvertAll(i => messages[i].Message), transaction, cancellationToken);
+
+        foreach (var i in toHandle)
         {
             var (result, message) = messages[i];
-            if (!fresh.Remove(message.MessageId))
-                continue; // handled before (a redelivery), or a duplicate earlier in this batch
             progress?.Value = i;
             using var activity = MessagingTelemetry.StartProcess(result, group, message.MessageId.ToString());
             var started = Stopwatch.GetTimestamp();
