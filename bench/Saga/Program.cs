@@ -27,6 +27,8 @@ var reportPath = OptionText("--report") ?? Path.Combine(CheckoutSystem.FindRepos
 
 LibrdKafka.EnsureLoaded();
 using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+var loadAtStart = Machine.LoadAverage();
+Console.WriteLine($"Load average: {loadAtStart}");
 Console.WriteLine($"Starting the system ({ServiceProcess.BuildConfiguration} build)...");
 await using var system = await CheckoutSystem.StartAsync(new CheckoutSystemOptions
 {
@@ -71,7 +73,7 @@ var commits = await CommitsAsync() - commitsBefore - idleCommitsPerSecond * comm
 var commitsPerCheckout = commits / max.Completed;
 Console.WriteLine(max);
 Console.WriteLine($"PostgreSQL commits per checkout: {commitsPerCheckout:0.0} (idle background: {idleCommitsPerSecond:0.0}/s subtracted)");
-Console.WriteLine(cpu.Describe(max.Elapsed));
+Console.WriteLine(cpu.Describe(max.Elapsed, max.Completed));
 
 var report = Report(paced, pacedHops, max, commitsPerCheckout, idleCommitsPerSecond, cpu);
 if (reportPath == "-")
@@ -123,7 +125,7 @@ string Report(RunResult paced, string pacedHops, RunResult max, double commitsPe
     text.AppendLine();
     text.AppendLine("Run: `dotnet run -c Release --project bench/Saga` (source: bench/Saga/Program.cs).");
     text.AppendLine();
-    text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Machine.Describe()}.");
+    text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Machine.Describe()}. Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {Machine.LoadAverage()}.");
     text.AppendLine();
     text.AppendLine("System: the five services as Release processes (CheckoutSystem, as the saga tests run it), one embedded PostgreSQL 15 cluster " +
                     "(a database per service, default durability), the embedded librdkafka mock broker (1 broker, 6 partitions per topic, in the benchmark's process), " +
@@ -143,7 +145,7 @@ string Report(RunResult paced, string pacedHops, RunResult max, double commitsPe
     text.AppendLine();
     text.AppendLine("CPU during the maximum-rate run (user+system time / wall time; 200 % = both cores):");
     text.AppendLine();
-    text.AppendLine(cpu.Describe(max.Elapsed));
+    text.AppendLine(cpu.Describe(max.Elapsed, max.Completed));
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"Targets: >= 300 checkouts/s sustained ({(max.PerSecond >= 300 ? "met" : "missed")}: {max.PerSecond:0}/s); " +
                     $"placed-to-confirmed p99 < 500 ms at 150/s ({(paced.ConfirmP99 < 500 ? "met" : "missed")}: {paced.ConfirmP99:0} ms).");
