@@ -24,6 +24,7 @@ internal sealed partial class InboxProcessor(
     string group,
     NpgsqlDataSource dataSource,
     KafkaProducer producer,
+    Outbox? outbox,
     IServiceScopeFactory scopes,
     MessagingTelemetry telemetry,
     ConsumerOptions settings,
@@ -149,6 +150,8 @@ internal sealed partial class InboxProcessor(
         var handler = (IMessageHandler)scope.ServiceProvider.GetRequiredService(registration.HandlerType);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The events the handlers publish are written together, just before the commit.
+        outbox?.Buffer(transaction);
 
         // One insert for the whole batch; the rows it did not insert are messages already handled. A concurrent
         // transaction inserting the same id makes this one wait for its outcome, so no message is handled twice.
@@ -186,6 +189,8 @@ internal sealed partial class InboxProcessor(
             telemetry.Processed(result.Topic, group, Stopwatch.GetElapsedTime(started));
         }
         progress?.Value = -1; // from here on a failure is the commit's, not a handler's
+        if (outbox is not null)
+            await outbox.FlushAsync(transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         foreach (var incoming in messages)
             telemetry.Consumed(incoming.Result.Topic, group);
