@@ -84,6 +84,8 @@ internal sealed record CpuSample(IReadOnlyDictionary<string, double> Seconds)
 
 internal sealed record CpuUse(IReadOnlyDictionary<string, double> Seconds)
 {
+    public double Total(TimeSpan wall) => Seconds.Values.Sum() / wall.TotalSeconds * 100;
+
     public string Describe(TimeSpan wall, int checkouts) => string.Join(Environment.NewLine,
         Seconds.OrderByDescending(entry => entry.Value)
             .Select(entry => string.Create(CultureInfo.InvariantCulture,

@@ -53,7 +53,11 @@ var checkouts = new Checkouts(client, watcher, skus);
 Console.WriteLine($"Warm-up: {warmUpDuration.TotalSeconds} s at 32 in flight...");
 await checkouts.ClosedLoopAsync(32, warmUpDuration);
 
+var idleCpuBefore = CpuSample.Take(system);
+var idleClock = Stopwatch.StartNew();
 var idleCommitsPerSecond = await IdleCommitRateAsync();
+var idleCpu = CpuSample.Take(system).Since(idleCpuBefore);
+Console.WriteLine($"Idle CPU ({idleClock.Elapsed.TotalSeconds:0} s, no checkouts): {idleCpu.Total(idleClock.Elapsed):0} %");
 Console.WriteLine($"Paced: {PacedRate}/s for {pacedDuration.TotalSeconds} s...");
 var pacedFrom = await HopBreakdown.NowAsync(system);
 var paced = await checkouts.PacedAsync(PacedRate, pacedDuration);
@@ -146,6 +150,8 @@ string Report(RunResult paced, string pacedHops, RunResult max, double commitsPe
     text.AppendLine("CPU during the maximum-rate run (user+system time / wall time; 200 % = both cores):");
     text.AppendLine();
     text.AppendLine(cpu.Describe(max.Elapsed, max.Completed));
+    text.AppendLine();
+    text.AppendLine(CultureInfo.InvariantCulture, $"The same processes idle (no checkouts, before the paced run): {idleCpu.Total(idleClock.Elapsed):0} % of CPU.");
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"Targets: >= 300 checkouts/s sustained ({(max.PerSecond >= 300 ? "met" : "missed")}: {max.PerSecond:0}/s); " +
                     $"placed-to-confirmed p99 < 500 ms at 150/s ({(paced.ConfirmP99 < 500 ? "met" : "missed")}: {paced.ConfirmP99:0} ms).");
