@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using Checkout.AppHost.Infrastructure;
+using Checkout.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,6 +23,12 @@ public sealed record ServiceProcessOptions
 
     /// <summary>Configuration given through the environment, on top of what every service gets (null removes a variable).</summary>
     public IReadOnlyDictionary<string, string?> Environment { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>
+    /// The HTTP version of the /health probe: 2.0 is h2c with prior knowledge (the gRPC services); 1.1 for a service
+    /// whose cleartext endpoint is Http1AndHttp2 (the gateway), where Kestrel speaks HTTP/2 only over TLS.
+    /// </summary>
+    public Version HealthProbeVersion { get; init; } = HttpVersion.Version20;
 
     /// <summary>How long the service may take to answer /health with 200.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -48,6 +55,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly RecentLines _output = new(OutputCapacity);
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly HttpClient _grpcHttp = new(GrpcClient.CreateHttpHandler());
     private Process? _supervisor;
 
     public ServiceProcess(ServiceProcessOptions options)
@@ -61,6 +69,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         _logger = options.Logger ?? NullLogger.Instance;
         Port = options.Port != 0 ? options.Port : LoopbackPorts.PickFree();
         Endpoint = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");
+        GrpcClient.ConfigureHttpClient(_grpcHttp, Endpoint);
+        Client = new GrpcClient(_grpcHttp);
     }
 
     public string Name => _options.Name;
@@ -69,6 +79,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>http://127.0.0.1:port: h2c with prior knowledge (the services speak HTTP/2 only).</summary>
     public Uri Endpoint { get; }
+
+    /// <summary>A gRPC client of the service at <see cref="Endpoint"/>; it outlives restarts and is disposed with this.</summary>
+    public GrpcClient Client { get; }
 
     /// <summary>
     /// The service's own process id (the supervisor's child) while it runs, for per-process measurements; null when it
@@ -160,8 +173,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the service; safe to call more than once.</summary>
-    public async ValueTask DisposeAsync() => await StopAsync();
+    /// <summary>Stops the service and releases its client; safe to call more than once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _grpcHttp.Dispose();
+    }
 
     private Process Launch()
     {
@@ -225,8 +242,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero })
         {
-            DefaultRequestVersion = HttpVersion.Version20,
-            // http:// with exactly HTTP/2 = h2c with prior knowledge, which is all the services speak.
+            DefaultRequestVersion = _options.HealthProbeVersion,
+            // http:// with exactly HTTP/2 = h2c with prior knowledge, which is all the gRPC services speak.
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = HealthProbeTimeout,
         };

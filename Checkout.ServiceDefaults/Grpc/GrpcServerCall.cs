@@ -251,12 +251,30 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
                 return StatusCode.Cancelled;
             default:
                 // Never send exception details to a peer; the log line carries them with the trace id to find the call.
-                Log.HandlerFailed(_endpoint.Logger, exception, _endpoint.FullName, Activity.Current?.TraceId.ToString() ?? _http.TraceIdentifier);
-                status = new Status(StatusCode.Unknown, "Exception was thrown by handler.");
+                var traceId = Activity.Current?.TraceId.ToString() ?? _http.TraceIdentifier;
+                if (MappedStatus(exception) is { } mapped)
+                {
+                    Log.HandlerFailedMapped(_endpoint.Logger, exception, _endpoint.FullName, mapped.StatusCode, traceId);
+                    status = mapped;
+                }
+                else
+                {
+                    Log.HandlerFailed(_endpoint.Logger, exception, _endpoint.FullName, traceId);
+                    status = new Status(StatusCode.Unknown, "Exception was thrown by handler.");
+                }
                 break;
         }
         Complete(status, trailers);
         return status.StatusCode;
+    }
+
+    private Status? MappedStatus(Exception exception)
+    {
+        foreach (var mapping in _endpoint.Options.ExceptionStatusMappings)
+        {
+            if (mapping(exception) is { } status) return status;
+        }
+        return null;
     }
 
     private void Complete(in Status status, Metadata? trailers)
@@ -285,6 +303,9 @@ internal sealed partial class GrpcServerCall : ServerCallContext, IDisposable
     {
         [LoggerMessage(1, LogLevel.Error, "gRPC method {Method} threw; the call ended with UNKNOWN. Trace {TraceId}.")]
         public static partial void HandlerFailed(ILogger logger, Exception exception, string method, string traceId);
+
+        [LoggerMessage(3, LogLevel.Warning, "gRPC method {Method} threw; the call ended with {StatusCode} as configured for this exception. Trace {TraceId}.")]
+        public static partial void HandlerFailedMapped(ILogger logger, Exception exception, string method, StatusCode statusCode, string traceId);
 
         [LoggerMessage(2, LogLevel.Debug, "gRPC call {Method} was cancelled by the client.")]
         public static partial void CallCancelled(ILogger logger, string method);

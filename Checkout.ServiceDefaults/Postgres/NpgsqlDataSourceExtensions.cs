@@ -2,6 +2,7 @@
 // hold: the same call, builder.AddNpgsqlDataSource("<name>"), reads ConnectionStrings:<name> as an Aspire host
 // provides it, registers one pooled NpgsqlDataSource and a health check on it. Npgsql emits its own traces and
 // metrics (ActivitySource and Meter "Npgsql"), which ServiceDefaults' telemetry subscribes to.
+using Checkout.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -17,7 +18,8 @@ public static class NpgsqlDataSourceExtensions
 
     /// <summary>
     /// Registers an <see cref="NpgsqlDataSource"/> for the connection string named <paramref name="connectionName"/>
-    /// and a readiness check that opens a connection through it.
+    /// and a readiness check that opens a connection through it. A database outage that escapes a gRPC handler ends
+    /// the call with UNAVAILABLE (see <see cref="DatabaseOutage"/>), so no handler needs to catch it.
     /// </summary>
     public static IHostApplicationBuilder AddNpgsqlDataSource(this IHostApplicationBuilder builder, string connectionName)
     {
@@ -41,6 +43,7 @@ public static class NpgsqlDataSourceExtensions
             sp => new NpgsqlHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()),
             HealthStatus.Unhealthy,
             ["ready"]));
+        builder.Services.Configure<GrpcServiceOptions>(options => options.ExceptionStatusMappings.Add(DatabaseOutage.ToStatus));
         return builder;
     }
 

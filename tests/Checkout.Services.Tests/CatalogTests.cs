@@ -1,9 +1,11 @@
 using Checkout.Contracts.Catalog.V1;
 using Checkout.ServiceDefaults.Grpc;
+using Dapper;
+using Npgsql;
 
 namespace Checkout.Services.Tests;
 
-public sealed class CatalogFixture(InfrastructureFixture infrastructure) : ServiceFixture(infrastructure, "Catalog", "catalogdb")
+public sealed class CatalogFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "catalog")
 {
     protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CatalogReflection.Descriptor.FindService("Catalog");
 
@@ -152,6 +154,49 @@ public sealed class CatalogTests(CatalogFixture catalog)
 
         Assert.Equal(12L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM products"));
         Assert.Equal(2L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM schema_migrations"));
-        Assert.DoesNotContain(second.Output, line => line.Contains("Applied migration"));
+        Assert.DoesNotContain("Applied migration", second.OutputTail(500));
+    }
+
+    [Fact]
+    public async Task A_database_outage_is_UNAVAILABLE_and_the_service_answers_again_once_the_database_is_back()
+    {
+        // An instance on a database of its own, so that taking it away disturbs no other test.
+        var database = "catalog_outage_" + Guid.NewGuid().ToString("N");
+        await using var instance = await catalog.StartInstanceAsync(await catalog.TestBed.CreateDatabaseAsync(database));
+        var list = Method.FromDescriptor<ListProductsRequest, ListProductsResponse>(CatalogReflection.Descriptor.FindService("Catalog").FindMethodByName("ListProducts"));
+        Task<ListProductsResponse> ListAsync() => instance.Client.UnaryAsync(list, new ListProductsRequest { PageSize = 5 }, ServiceFixture.CallOptions());
+        Assert.Equal(5, (await ListAsync()).Products.Count);
+
+        await using var admin = new NpgsqlConnection(catalog.TestBed.Postgres.GetConnectionString());
+        await admin.OpenAsync(TestContext.Current.CancellationToken);
+        await admin.ExecuteAsync($"ALTER DATABASE {database} ALLOW_CONNECTIONS false");
+        try
+        {
+            await admin.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = @database", new { database });
+            await Eventually.UntilAsync(async () => await admin.ExecuteScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = @database", new { database }) == 0, "the service's sessions are gone");
+
+            var outage = await Assert.ThrowsAsync<RpcException>(ListAsync);
+            Assert.Equal(StatusCode.Unavailable, outage.StatusCode);
+            Assert.Equal("the service's database is unavailable; try again", outage.Status.Detail);
+        }
+        finally
+        {
+            await admin.ExecuteAsync($"ALTER DATABASE {database} ALLOW_CONNECTIONS true");
+        }
+
+        // Back: the service answers again (a pooled connection the outage broke may fail one call more, as UNAVAILABLE too).
+        var answer = await Eventually.UntilAsync(async () =>
+        {
+            try
+            {
+                return (Response: await ListAsync(), Failure: (RpcException?)null);
+            }
+            catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable)
+            {
+                return (Response: (ListProductsResponse?)null, Failure: exception);
+            }
+        }, result => result.Response is not null, result => $"the service still fails: {result.Failure?.Status}");
+        Assert.Equal(5, answer.Response!.Products.Count);
     }
 }

@@ -5,23 +5,15 @@ using Dapper;
 
 namespace Checkout.Services.Tests;
 
-public sealed class InventoryFixture(InfrastructureFixture infrastructure) : ServiceFixture(infrastructure, "Inventory", "inventorydb")
+public sealed class InventoryFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "inventory")
 {
-    public TopicReader InventoryEvents { get; private set; } = null!;
-
     protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => InventoryReflection.Descriptor.FindService("Inventory");
 
-    public override async ValueTask InitializeAsync()
-    {
-        await base.InitializeAsync();
-        InventoryEvents = new TopicReader(Infrastructure.Kafka.BootstrapServers, "inventory");
-    }
+    /// <summary>What the service published about <paramref name="orderId"/> (its answers to OrderPlaced).</summary>
+    public IReadOnlyList<RecordedEvent> AnswersTo(string orderId) => Events.On("inventory", orderId);
 
-    public override async ValueTask DisposeAsync()
-    {
-        InventoryEvents?.Dispose();
-        await base.DisposeAsync();
-    }
+    /// <summary>Waits (bounded) for the service's first answer about <paramref name="orderId"/>.</summary>
+    public Task<RecordedEvent> FirstAnswerToAsync(string orderId) => Events.FirstOnAsync("inventory", orderId);
 
     /// <summary>A SKU no other test uses, restocked with <paramref name="units"/>.</summary>
     public async Task<string> NewSkuAsync(int units)
@@ -81,7 +73,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var order = NewOrderId();
 
         await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (a, 2), (b, 3)));
-        var answer = await inventory.InventoryEvents.FirstAsync(order);
+        var answer = await inventory.FirstAnswerToAsync(order);
 
         Assert.True(answer.Is<InventoryReserved>());
         var reserved = answer.Payload<InventoryReserved>();
@@ -100,7 +92,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var order = NewOrderId();
 
         await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (a, 2), (b, 2), (unstocked, 1)));
-        var answer = await inventory.InventoryEvents.FirstAsync(order);
+        var answer = await inventory.FirstAnswerToAsync(order);
 
         Assert.True(answer.Is<InventoryRejected>());
         var rejected = answer.Payload<InventoryRejected>();
@@ -115,7 +107,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var sku = await inventory.NewSkuAsync(4);
         var order = NewOrderId();
         await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (sku, 3)));
-        await inventory.InventoryEvents.FirstAsync(order);
+        await inventory.FirstAnswerToAsync(order);
 
         var cancelled = await inventory.PublishOrderEventAsync(order, new OrderCancelled { OrderId = order, Reason = "payment declined", Lines = { new EventLine { Sku = sku, Quantity = 3 } } });
         await inventory.HandledAsync(cancelled);
@@ -129,7 +121,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var sku = await inventory.NewSkuAsync(10);
         var order = NewOrderId();
         await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (sku, 4)));
-        await inventory.InventoryEvents.FirstAsync(order);
+        await inventory.FirstAnswerToAsync(order);
 
         var confirmed = await inventory.PublishOrderEventAsync(order, new OrderConfirmed { OrderId = order, TotalMinor = 400, Currency = "EUR" });
         await inventory.HandledAsync(confirmed);
@@ -153,15 +145,15 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var placed = InventoryFixture.Placed(order, (sku, 2));
         var first = await inventory.PublishOrderEventAsync(order, placed);
 
-        await inventory.Infrastructure.Publisher.PublishAsync("orders", order, first);          // the same message delivered again
+        await inventory.Events.PublishAsync("orders", order, first);          // the same message delivered again
         var repeated = await inventory.PublishOrderEventAsync(order, placed);           // the same order in another message
         await inventory.HandledAsync(first, repeated);
 
         await using var connection = await inventory.OpenDatabaseAsync();
         Assert.Equal(1L, await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM messaging.outbox WHERE message_key = @order", new { order }));
         Assert.Equal((8L, 2L, 0L), await inventory.StockOfAsync(sku));
-        await Eventually.UntilAsync(() => Task.FromResult(inventory.InventoryEvents.For(order).Count > 0), "the reservation is published");
-        Assert.Single(inventory.InventoryEvents.For(order));
+        await Eventually.UntilAsync(() => Task.FromResult(inventory.AnswersTo(order).Count > 0), "the reservation is published");
+        Assert.Single(inventory.AnswersTo(order));
     }
 
     [Fact]
@@ -186,9 +178,9 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         }).ToList();
 
         await Task.WhenAll(placed.Select(p => inventory.PublishOrderEventAsync(p.Order, p.Event)));
-        await Eventually.UntilAsync(() => Task.FromResult(placed.All(p => inventory.InventoryEvents.For(p.Order).Count > 0)), "every order is answered");
+        await Eventually.UntilAsync(() => Task.FromResult(placed.All(p => inventory.AnswersTo(p.Order).Count > 0)), "every order is answered");
 
-        var answers = placed.Select(p => (p.Event, Answer: inventory.InventoryEvents.For(p.Order).Single())).ToList();
+        var answers = placed.Select(p => (p.Event, Answer: inventory.AnswersTo(p.Order).Single())).ToList();
         var reserved = answers.Where(a => a.Answer.Is<InventoryReserved>()).Select(a => a.Event).ToList();
         Assert.Equal(units, reserved.Count);
         Assert.All(answers.Where(a => a.Answer.Is<InventoryRejected>()), a =>

@@ -1,47 +1,39 @@
 using Checkout.Contracts.Orders.V1;
-using Checkout.Services.Tests.Hosting;
 using Checkout.ServiceDefaults.Grpc;
-using Npgsql;
 
 namespace Checkout.Services.Tests.Orders;
 
 /// <summary>
-/// Orders as a real process on a real port, with its own database on an embedded PostgreSQL cluster, the embedded
-/// broker, and a fake Catalog. <see cref="Instances"/> processes share the database and consumer group.
+/// Orders as a real process on a real port, with its own database on the test bed's cluster, the embedded broker,
+/// and a fake Catalog. <see cref="ServiceFixture.InstanceCount"/> processes share the database and consumer group.
 /// </summary>
-public class OrdersFixture : IAsyncLifetime
+public class OrdersFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "orders")
 {
-    private readonly List<ServiceProcess> processes = [];
-
     protected virtual TimeSpan SagaTimeout => TimeSpan.FromMinutes(10);
-    protected virtual int Instances => 1;
 
-    public ServiceTestBed TestBed { get; private set; } = null!;
-    public OrdersFakeCatalog Catalog { get; private set; } = null!;
-    public string ConnectionString { get; private set; } = null!;
-    public ServiceProcess Orders => processes[0];
-    public IReadOnlyList<ServiceProcess> AllInstances => processes;
-    public EventLog Events => TestBed.Events;
+    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => OrdersReflection.Descriptor.FindService("Orders");
 
-    public async ValueTask InitializeAsync()
+    protected override IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
     {
-        var cancellationToken = TestContext.Current.CancellationToken;
-        TestBed = await ServiceTestBed.StartAsync(cancellationToken);
-        Catalog = await OrdersFakeCatalog.StartAsync(cancellationToken);
-        ConnectionString = await TestBed.CreateDatabaseAsync("ordersdb", cancellationToken);
-        var environment = TestBed.Environment("ordersdb", ConnectionString);
-        environment["services__catalog__http__0"] = Catalog.Address.ToString().TrimEnd('/');
-        environment["Orders__SagaTimeout"] = SagaTimeout.ToString("c");
-        environment["Orders__CatalogDeadline"] = "00:00:03";
-        for (var i = 0; i < Instances; i++)
-            processes.Add(await ServiceProcess.StartAsync("Orders", environment, cancellationToken));
+        ["services__catalog__http__0"] = Catalog.Address.ToString().TrimEnd('/'),
+        ["Orders__SagaTimeout"] = SagaTimeout.ToString("c"),
+        ["Orders__CatalogDeadline"] = "00:00:03",
+    };
+
+    public OrdersFakeCatalog Catalog { get; private set; } = null!;
+    public ServiceProcess Orders => Service;
+
+    public override async ValueTask InitializeAsync()
+    {
+        Catalog = await OrdersFakeCatalog.StartAsync(TestContext.Current.CancellationToken);
+        await base.InitializeAsync();
     }
 
-    public Task<PlaceOrderResponse> PlaceAsync(PlaceOrderRequest request) => Orders.Client.UnaryAsync(OrdersMethods.PlaceOrder, request, Call());
+    public Task<PlaceOrderResponse> PlaceAsync(PlaceOrderRequest request) => Orders.Client.UnaryAsync(OrdersMethods.PlaceOrder, request, CallOptions());
     public Task<Order> GetAsync(string orderId, string customerId = "") =>
-        Orders.Client.UnaryAsync(OrdersMethods.GetOrder, new GetOrderRequest { OrderId = orderId, CustomerId = customerId }, Call());
-    public Task<ListOrdersResponse> ListAsync(ListOrdersRequest request) => Orders.Client.UnaryAsync(OrdersMethods.ListOrders, request, Call());
-    public Task<Order> CancelAsync(CancelOrderRequest request) => Orders.Client.UnaryAsync(OrdersMethods.CancelOrder, request, Call());
+        Orders.Client.UnaryAsync(OrdersMethods.GetOrder, new GetOrderRequest { OrderId = orderId, CustomerId = customerId }, CallOptions());
+    public Task<ListOrdersResponse> ListAsync(ListOrdersRequest request) => Orders.Client.UnaryAsync(OrdersMethods.ListOrders, request, CallOptions());
+    public Task<Order> CancelAsync(CancelOrderRequest request) => Orders.Client.UnaryAsync(OrdersMethods.CancelOrder, request, CallOptions());
 
     /// <summary>A valid request of a new customer with one line of each <paramref name="lines"/>.</summary>
     public static PlaceOrderRequest NewRequest(params (string Sku, int Quantity)[] lines)
@@ -65,32 +57,19 @@ public class OrdersFixture : IAsyncLifetime
         return order;
     }
 
-    public async Task<long> CountAsync(string sql)
+    public override async ValueTask DisposeAsync()
     {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static CallOptions Call() => new(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken);
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var process in processes)
-            await process.DisposeAsync();
+        await base.DisposeAsync();
         if (Catalog is not null)
             await Catalog.DisposeAsync();
-        if (TestBed is not null)
-            await TestBed.DisposeAsync();
     }
 }
 
 /// <summary>Orders with a 2 s saga timeout, run as two instances sharing one database: the sweep must not cancel twice.</summary>
-public sealed class OrdersShortTimeoutFixture : OrdersFixture
+public sealed class OrdersShortTimeoutFixture(ServiceTestBed testBed) : OrdersFixture(testBed)
 {
     protected override TimeSpan SagaTimeout => TimeSpan.FromSeconds(2);
-    protected override int Instances => 2;
+    protected override int InstanceCount => 2;
 }
 
 public static class OrdersMethods

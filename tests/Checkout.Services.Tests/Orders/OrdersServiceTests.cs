@@ -1,7 +1,6 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Orders.V1;
 using Checkout.ServiceDefaults.Grpc;
-using Checkout.Services.Tests.Hosting;
 
 namespace Checkout.Services.Tests.Orders;
 

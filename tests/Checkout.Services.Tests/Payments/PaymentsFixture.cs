@@ -1,42 +1,33 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Payments.V1;
-using Checkout.Services.Tests.Hosting;
 using Checkout.ServiceDefaults.Grpc;
-using Npgsql;
 
 namespace Checkout.Services.Tests.Payments;
 
 /// <summary>
-/// Payments as a real process on a real port, with its own database on an embedded PostgreSQL cluster and the
-/// embedded broker. The provider's resilience is tightened so that "tok_timeout" fails in about a second.
+/// Payments as a real process on a real port, with its own database on the test bed's cluster and the embedded
+/// broker. The provider's resilience is tightened so that "tok_timeout" fails in about a second.
 /// </summary>
-public sealed class PaymentsFixture : IAsyncLifetime
+public sealed class PaymentsFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "payments")
 {
     public const int MaxRetryAttempts = 3;
-
-    public ServiceTestBed TestBed { get; private set; } = null!;
-    public ServiceProcess Payments { get; private set; } = null!;
-    public string ConnectionString { get; private set; } = null!;
-    public EventLog Events => TestBed.Events;
 
     private static readonly Method<GetPaymentRequest, Payment> GetPayment = Method.FromDescriptor<GetPaymentRequest, Payment>(
         PaymentsReflection.Descriptor.FindService("Payments").FindMethodByName("GetPayment"));
 
-    public async ValueTask InitializeAsync()
-    {
-        var cancellationToken = TestContext.Current.CancellationToken;
-        TestBed = await ServiceTestBed.StartAsync(cancellationToken);
-        ConnectionString = await TestBed.CreateDatabaseAsync("paymentsdb", cancellationToken);
-        var environment = TestBed.Environment("paymentsdb", ConnectionString);
-        environment["PaymentProvider__Resilience__AttemptTimeout__Timeout"] = "00:00:01.500";
-        environment["PaymentProvider__Resilience__Retry__Delay"] = "00:00:00.020";
-        environment["PaymentProvider__Resilience__Retry__MaxRetryAttempts"] = MaxRetryAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        environment["PaymentProvider__Resilience__TotalRequestTimeout__Timeout"] = "00:00:04";
-        Payments = await ServiceProcess.StartAsync("Payments", environment, cancellationToken);
-    }
+    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => PaymentsReflection.Descriptor.FindService("Payments");
 
-    public Task<Payment> GetAsync(string orderId) => Payments.Client.UnaryAsync(GetPayment, new GetPaymentRequest { OrderId = orderId },
-        new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken));
+    protected override IReadOnlyDictionary<string, string?> Environment { get; } = new Dictionary<string, string?>
+    {
+        ["PaymentProvider__Resilience__AttemptTimeout__Timeout"] = "00:00:01.500",
+        ["PaymentProvider__Resilience__Retry__Delay"] = "00:00:00.020",
+        ["PaymentProvider__Resilience__Retry__MaxRetryAttempts"] = MaxRetryAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["PaymentProvider__Resilience__TotalRequestTimeout__Timeout"] = "00:00:04",
+    };
+
+    public ServiceProcess Payments => Service;
+
+    public Task<Payment> GetAsync(string orderId) => Payments.Client.UnaryAsync(GetPayment, new GetPaymentRequest { OrderId = orderId }, CallOptions());
 
     /// <summary>Waits (bounded) until the order's payment reaches <paramref name="status"/>.</summary>
     public async Task<Payment> WaitForStatusAsync(string orderId, PaymentStatus status)
@@ -67,20 +58,4 @@ public sealed class PaymentsFixture : IAsyncLifetime
     {
         OrderId = orderId, Lines = { new EventLine { Sku = "SKU-1", Quantity = 1 } },
     };
-
-    public async Task<long> CountAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Payments is not null)
-            await Payments.DisposeAsync();
-        if (TestBed is not null)
-            await TestBed.DisposeAsync();
-    }
 }

@@ -1,6 +1,5 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Payments.V1;
-using Checkout.Services.Tests.Hosting;
 using Checkout.ServiceDefaults.Grpc;
 
 namespace Checkout.Services.Tests.Payments;
@@ -113,7 +112,7 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
         var orderId = await PlaceAndReserveAsync("tok_visa");
         await fixture.WaitForStatusAsync(orderId, PaymentStatus.Captured);
         var cancelled = new OrderCancelled { OrderId = orderId, CustomerId = "customer-1", Reason = "cancelled by customer", WasConfirmed = true };
-        var messageId = await fixture.Events.PublishAsync("orders", orderId, cancelled);
+        var cancellation = await fixture.Events.PublishAsync("orders", orderId, cancelled);
 
         var payment = await fixture.WaitForStatusAsync(orderId, PaymentStatus.Refunded);
         Assert.Equal(4200, payment.RefundedMinor);
@@ -121,7 +120,7 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
         Assert.Equal(4200, await fixture.CountAsync($"SELECT refunded_minor FROM simulated_provider.charges WHERE idempotency_key = '{orderId}'"));
 
         // The same cancellation redelivered, and another one: neither refunds again.
-        await fixture.Events.PublishAsync("orders", orderId, cancelled, messageId);
+        await fixture.Events.PublishAsync("orders", orderId, cancellation);
         await fixture.Events.PublishAsync("orders", orderId, cancelled);
         await WaitUntilHandledAsync(orderId);
         Assert.Single(fixture.Events.All<PaymentRefunded>(orderId));
@@ -132,13 +131,13 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
     {
         var orderId = NewOrderId();
         var placed = PaymentsFixture.Placed(orderId, "tok_visa");
-        var placedId = await fixture.Events.PublishAsync("orders", orderId, placed);
-        var reservedId = await fixture.Events.PublishAsync("inventory", orderId, PaymentsFixture.Reserved(orderId));
+        var placedEnvelope = await fixture.Events.PublishAsync("orders", orderId, placed);
+        var reservedEnvelope = await fixture.Events.PublishAsync("inventory", orderId, PaymentsFixture.Reserved(orderId));
         await fixture.WaitForStatusAsync(orderId, PaymentStatus.Captured);
 
         // Redelivered as they were (the inbox drops them) and republished with new ids (the payment's status stops them).
-        await fixture.Events.PublishAsync("orders", orderId, placed, placedId);
-        await fixture.Events.PublishAsync("inventory", orderId, PaymentsFixture.Reserved(orderId), reservedId);
+        await fixture.Events.PublishAsync("orders", orderId, placedEnvelope);
+        await fixture.Events.PublishAsync("inventory", orderId, reservedEnvelope);
         await fixture.Events.PublishAsync("orders", orderId, placed);
         await fixture.Events.PublishAsync("inventory", orderId, PaymentsFixture.Reserved(orderId));
         await WaitUntilHandledAsync(orderId);
@@ -196,9 +195,7 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
             await fixture.Events.PublishAsync("orders", orderId, new OrderConfirmed { OrderId = orderId, CustomerId = "customer-1" }),
             await fixture.Events.PublishAsync("inventory", orderId, new InventoryRejected { OrderId = orderId }),
         };
-        await Eventually.UntilAsync(async () => await fixture.CountAsync(
-            $"SELECT count(*) FROM messaging.inbox WHERE message_id IN ('{markers[0]}', '{markers[1]}')") == 2,
-            $"the messages of {orderId} are handled");
+        await fixture.HandledAsync(markers);
     }
 
     /// <summary>One charge in the provider's ledger, and as many provider calls as the payment counted attempts.</summary>

@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
 using Checkout.Contracts.Messaging.V1;
 using Checkout.ServiceDefaults.Kafka;
+using Checkout.Testing;
 using Confluent.Kafka;
 using Google.Protobuf;
 using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
-namespace Checkout.Services.Tests.Hosting;
+namespace Checkout.Services.Tests;
 
-/// <summary>An event read back from a topic: its envelope and its Kafka key.</summary>
-public sealed record RecordedEvent(string Key, Envelope Envelope)
+/// <summary>An event read back from a topic: where it was, its Kafka key and its envelope.</summary>
+public sealed record RecordedEvent(string Topic, string Key, Envelope Envelope)
 {
     public bool Is<T>() where T : IMessage<T>, new() => Envelope.Type == new T().Descriptor.FullName;
 
@@ -17,7 +18,8 @@ public sealed record RecordedEvent(string Key, Envelope Envelope)
 
 /// <summary>
 /// Publishes events as another service's outbox would (checkout.messaging.v1 envelopes keyed by order id) and
-/// records everything the topics under test carry, from their beginning, on a background consumer.
+/// records everything the topics under test carry, from their beginning, on a background consumer. Tests share it:
+/// each looks only at the keys (order ids) it made up.
 /// </summary>
 public sealed class EventLog : IDisposable
 {
@@ -33,6 +35,7 @@ public sealed class EventLog : IDisposable
         producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 1 }).Build();
         consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
+            // The embedded broker answers an empty fetch only after fetch.wait.max.ms: keep it short.
             BootstrapServers = bootstrapServers, GroupId = "recorder-" + Guid.NewGuid(), EnableAutoCommit = false, FetchWaitMaxMs = 5,
         }).Build();
         consumer.Assign(recordedTopics.SelectMany(topic => Enumerable.Range(0, partitions)
@@ -48,7 +51,7 @@ public sealed class EventLog : IDisposable
             while (!stopping.IsCancellationRequested)
             {
                 var result = consumer.Consume(stopping.Token);
-                recorded.Enqueue(new RecordedEvent(result.Message.Key, Envelope.Parser.ParseFrom(result.Message.Value)));
+                recorded.Enqueue(new RecordedEvent(result.Topic, result.Message.Key, Envelope.Parser.ParseFrom(result.Message.Value)));
             }
         }
         catch (OperationCanceledException)
@@ -57,13 +60,12 @@ public sealed class EventLog : IDisposable
         }
     }
 
-    /// <summary>Publishes <paramref name="event"/> to <paramref name="topic"/> keyed by <paramref name="key"/>; returns its message id.</summary>
-    public async Task<Guid> PublishAsync(string topic, string key, IMessage @event, Guid? messageId = null)
+    /// <summary>Publishes <paramref name="event"/> to <paramref name="topic"/> in a new envelope keyed by <paramref name="key"/>; returns the envelope (to deliver it again).</summary>
+    public async Task<Envelope> PublishAsync(string topic, string key, IMessage @event)
     {
-        var id = messageId ?? Guid.CreateVersion7();
         var envelope = new Envelope
         {
-            MessageId = id.ToString(),
+            MessageId = Guid.CreateVersion7().ToString(),
             Type = @event.Descriptor.FullName,
             Source = "test",
             Time = Timestamp.FromDateTime(DateTime.UtcNow),
@@ -71,9 +73,13 @@ public sealed class EventLog : IDisposable
             SchemaVersion = 1,
             Payload = @event.ToByteString(),
         };
-        await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = envelope.ToByteArray(), Headers = [] });
-        return id;
+        await PublishAsync(topic, key, envelope);
+        return envelope;
     }
+
+    /// <summary>Publishes <paramref name="envelope"/> as it is: a redelivery of the same message when it was published before.</summary>
+    public Task PublishAsync(string topic, string key, Envelope envelope) =>
+        producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = envelope.ToByteArray(), Headers = [] });
 
     /// <summary>The events of type <typeparamref name="T"/> recorded so far with key <paramref name="key"/>.</summary>
     public IReadOnlyList<T> All<T>(string key) where T : IMessage<T>, new() =>
@@ -82,11 +88,21 @@ public sealed class EventLog : IDisposable
     /// <summary>Every event recorded so far with key <paramref name="key"/>, in arrival order.</summary>
     public IReadOnlyList<RecordedEvent> All(string key) => recorded.Where(e => e.Key == key).ToList();
 
+    /// <summary>The events recorded so far on <paramref name="topic"/> with key <paramref name="key"/>, in partition order.</summary>
+    public IReadOnlyList<RecordedEvent> On(string topic, string key) => recorded.Where(e => e.Topic == topic && e.Key == key).ToList();
+
     /// <summary>Waits (bounded) for an event of type <typeparamref name="T"/> with key <paramref name="key"/>.</summary>
     public async Task<T> WaitForAsync<T>(string key, TimeSpan? timeout = null) where T : IMessage<T>, new()
     {
         await Eventually.UntilAsync(() => All<T>(key).Count > 0, $"a {new T().Descriptor.Name} for {key} is published", timeout);
         return All<T>(key)[0];
+    }
+
+    /// <summary>Waits (bounded) for the first event on <paramref name="topic"/> with key <paramref name="key"/>.</summary>
+    public async Task<RecordedEvent> FirstOnAsync(string topic, string key)
+    {
+        await Eventually.UntilAsync(() => On(topic, key).Count > 0, $"an event of {key} is published to {topic}");
+        return On(topic, key)[0];
     }
 
     public void Dispose()
@@ -98,24 +114,4 @@ public sealed class EventLog : IDisposable
         producer.Dispose();
         stopping.Dispose();
     }
-}
-
-/// <summary>Bounded waits: poll until a condition holds or a generous deadline passes.</summary>
-public static class Eventually
-{
-    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(60);
-
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null)
-    {
-        var until = DateTime.UtcNow + (deadline ?? DefaultDeadline);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > until)
-                throw new TimeoutException($"Timed out waiting until {what}.");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
-    }
-
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null) =>
-        UntilAsync(() => Task.FromResult(condition()), what, deadline);
 }

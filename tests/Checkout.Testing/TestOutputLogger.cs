@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
 
-namespace Checkout.Saga.Tests;
+namespace Checkout.Testing;
 
 /// <summary>
-/// Writes logs (the services' output among them) into the output of the test running at that moment, so a failing
-/// test shows what the system did meanwhile. The services' lines arrive on threads that carry no test context, so the
-/// running test is published by <see cref="RouteLogsToRunningTestAttribute"/> (tests run one at a time). Lines logged
-/// outside a test (fixture start-up) are dropped here; the services keep their recent output for error messages.
+/// Writes logs into xunit's test output, so a failing test shows what the code under test did meanwhile: into the
+/// output given, or else into the running test's. Logs of background threads (a child process's lines, a hosted
+/// service) carry no test context: <see cref="RouteLogsToRunningTestAttribute"/> publishes the running test for
+/// them in assemblies whose tests run one at a time. Lines logged outside any test (fixture start-up) are dropped.
 /// </summary>
-internal sealed class TestOutputLoggerProvider : ILoggerProvider
+public sealed class TestOutputLoggerProvider(ITestOutputHelper? output = null) : ILoggerProvider
 {
     private static volatile ITestOutputHelper? s_runningTest;
 
@@ -18,13 +18,15 @@ internal sealed class TestOutputLoggerProvider : ILoggerProvider
         set => s_runningTest = value;
     }
 
-    public ILogger CreateLogger(string categoryName) => new TestOutputLogger(categoryName[(categoryName.LastIndexOf('.') + 1)..]);
+    public ILogger CreateLogger(string categoryName) => new TestOutputLogger(this, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
 
     public void Dispose()
     {
     }
 
-    private sealed class TestOutputLogger(string category) : ILogger
+    private ITestOutputHelper? Output => output ?? TestContext.Current.TestOutputHelper ?? RunningTest;
+
+    private sealed class TestOutputLogger(TestOutputLoggerProvider provider, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -32,14 +34,14 @@ internal sealed class TestOutputLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if ((TestContext.Current.TestOutputHelper ?? RunningTest) is not { } output)
+            if (provider.Output is not { } output)
             {
                 return;
             }
 
             try
             {
-                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {category}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().Name + ": " + exception.Message)}");
+                output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().Name + ": " + exception.Message)}");
             }
             catch (InvalidOperationException)
             {
@@ -51,7 +53,7 @@ internal sealed class TestOutputLoggerProvider : ILoggerProvider
 
 /// <summary>Publishes the running test's output to <see cref="TestOutputLoggerProvider"/> for the test's duration.</summary>
 [AttributeUsage(AttributeTargets.Assembly)]
-internal sealed class RouteLogsToRunningTestAttribute : Xunit.v3.BeforeAfterTestAttribute
+public sealed class RouteLogsToRunningTestAttribute : Xunit.v3.BeforeAfterTestAttribute
 {
     public override void Before(System.Reflection.MethodInfo methodUnderTest, Xunit.v3.IXunitTest test) =>
         TestOutputLoggerProvider.RunningTest = TestContext.Current.TestOutputHelper;

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Checkout.AppHost.Hosting;
+
+namespace Checkout.Gateway.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}
+
+/// <summary>
+/// The five services on the embedded PostgreSQL and broker (CheckoutSystem), and the gateway in front of them as a
+/// child process wired the way an Aspire host wires it (services__name__http__0 for each service), started once
+/// for every test. Tests talk to it over HTTP/1.1 only, each as its own customers.
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public const int RateLimitPermits = 40;
+    public static readonly TimeSpan RateLimitWindow = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(3);
+
+    public TestTokens Tokens { get; } = new();
+
+    public CheckoutSystem System { get; private set; } = null!;
+
+    public ServiceProcess Gateway { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        System = await CheckoutSystem.StartAsync();
+        Gateway = CreateGateway("gateway", "Development");
+        await Gateway.StartAsync();
+        Http = new HttpClient { BaseAddress = Gateway.Endpoint, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http?.Dispose();
+        if (Gateway is not null) await Gateway.DisposeAsync();
+        if (System is not null) await System.DisposeAsync();
+        Tokens.Dispose();
+    }
+
+    /// <summary>A gateway process (not started) in <paramref name="environment"/>, trusting <see cref="Tokens"/>' keys.</summary>
+    public ServiceProcess CreateGateway(string name, string environment)
+    {
+        var variables = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
+            ["DOTNET_ENVIRONMENT"] = environment,
+            ["RateLimiting__PermitLimit"] = RateLimitPermits.ToString(CultureInfo.InvariantCulture),
+            ["RateLimiting__Window"] = RateLimitWindow.ToString("c", CultureInfo.InvariantCulture),
+            ["Gateway__UnavailableRetryAfter"] = UnavailableRetryAfter.ToString("c", CultureInfo.InvariantCulture),
+        };
+        foreach (var (service, process) in System.Services)
+            variables[$"services__{service}__http__0"] = process.Endpoint.ToString().TrimEnd('/');
+        foreach (var (key, value) in Tokens.GatewayEnvironment())
+            variables[key] = value;
+        return new ServiceProcess(new ServiceProcessOptions
+        {
+            Name = name,
+            ProjectPath = Path.Combine(CheckoutSystem.FindRepositoryRoot(), "services", "Gateway", "Checkout.Gateway.csproj"),
+            Environment = variables,
+            // Its cleartext endpoint is Http1AndHttp2, which Kestrel serves as HTTP/1.1 (HTTP/2 needs TLS there).
+            HealthProbeVersion = HttpVersion.Version11,
+        });
+    }
+
+    /// <summary>A customer id no other test uses.</summary>
+    public static string NewCustomer(string purpose) => $"{purpose}-{Guid.NewGuid():N}";
+
+    /// <summary>A token from the gateway's Development-only endpoint, as a newcomer with curl would get one.</summary>
+    public async Task<string> DevTokenAsync(string customer, bool admin = false)
+    {
+        using var response = await Http.PostAsJsonAsync("/dev/token", new { customerId = customer, admin }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = await ReadJsonAsync(response);
+        return body.RootElement.GetProperty("accessToken").GetString()!;
+    }
+
+    public Task<HttpResponseMessage> SendAsync(
+        HttpMethod method, string path, string? token = null, string? json = null, string? idempotencyKey = null,
+        IEnumerable<KeyValuePair<string, string>>? headers = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        return Http.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    public static string OrderJson(string token, params (string Sku, int Quantity)[] lines) =>
+        JsonSerializer.Serialize(new { lines = lines.Select(line => new { sku = line.Sku, quantity = line.Quantity }), paymentToken = token });
+
+    public static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+
+    /// <summary>Polls GET <paramref name="location"/> until the view satisfies <paramref name="done"/>; returns it.</summary>
+    public async Task<JsonElement> WaitForViewAsync(string token, string location, Func<JsonElement, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            using (var response = await SendAsync(HttpMethod.Get, location, token))
+            {
+                var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {location}: {(int)response.StatusCode} {text}");
+                var view = JsonDocument.Parse(text).RootElement;
+                if (done(view)) return view;
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"{location} is not {what} after 60 s: {text}");
+            }
+
+            // Slow enough to stay far below the per-caller rate limit.
+            await Task.Delay(TimeSpan.FromMilliseconds(250), TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Polls <paramref name="probe"/> until it answers <paramref name="expected"/> (after a restart, say).</summary>
+    public static async Task WaitForStatusAsync(Func<Task<HttpResponseMessage>> probe, HttpStatusCode expected, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            using var response = await probe();
+            if (response.StatusCode == expected) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{what}: still {(int)response.StatusCode} after 60 s: {await response.Content.ReadAsStringAsync()}");
+            await Task.Delay(TimeSpan.FromMilliseconds(250), TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>Asserts an RFC 9457 problem with <paramref name="status"/>, a traceId and no stack trace; returns its body.</summary>
+    public static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string because)
+    {
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == status, $"{because}: expected {(int)status}, got {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(text).RootElement;
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()), because);
+        Assert.DoesNotContain("   at ", text);
+        Assert.DoesNotContain("Exception", text);
+        return problem;
+    }
+}

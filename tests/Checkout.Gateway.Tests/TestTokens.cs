@@ -1,0 +1,80 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Checkout.Gateway.Tests;
+
+/// <summary>
+/// An identity provider for the tests: the keys the gateway is configured to trust (HS256, RS256, ES256) and a
+/// minting function that can also produce every kind of bad token the auth table needs.
+/// </summary>
+public sealed class TestTokens : IDisposable
+{
+    public const string Issuer = "https://identity.test.example";
+    public const string Audience = "checkout-api";
+    public const string HsKeyId = "test-hs256";
+    public const string RsKeyId = "test-rs256";
+    public const string EsKeyId = "test-es256";
+
+    public byte[] HmacSecret { get; } = RandomNumberGenerator.GetBytes(32);
+
+    public RSA Rsa { get; } = RSA.Create(2048);
+
+    public ECDsa Ecdsa { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    /// <summary>The gateway's Authentication:Jwt settings trusting these keys, as environment variables.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> GatewayEnvironment() =>
+    [
+        new("Authentication__Jwt__Issuer", Issuer),
+        new("Authentication__Jwt__Audience", Audience),
+        // Index 0 is the development key from appsettings.Development.json (when it applies); these follow it.
+        new("Authentication__Jwt__SigningKeys__1__KeyId", HsKeyId),
+        new("Authentication__Jwt__SigningKeys__1__Algorithm", "HS256"),
+        new("Authentication__Jwt__SigningKeys__1__Secret", Convert.ToBase64String(HmacSecret)),
+        new("Authentication__Jwt__SigningKeys__2__KeyId", RsKeyId),
+        new("Authentication__Jwt__SigningKeys__2__Algorithm", "RS256"),
+        new("Authentication__Jwt__SigningKeys__2__PublicKeyPem", Rsa.ExportSubjectPublicKeyInfoPem()),
+        new("Authentication__Jwt__SigningKeys__3__KeyId", EsKeyId),
+        new("Authentication__Jwt__SigningKeys__3__Algorithm", "ES256"),
+        new("Authentication__Jwt__SigningKeys__3__PublicKeyPem", Ecdsa.ExportSubjectPublicKeyInfoPem()),
+    ];
+
+    /// <summary>A valid token for <paramref name="customer"/> unless the arguments say otherwise.</summary>
+    public string Mint(
+        string customer, string algorithm = "RS256", string? keyId = RsKeyId, string issuer = Issuer, string audience = Audience,
+        TimeSpan? expiresIn = null, TimeSpan? notBeforeIn = null, string? role = null, Func<byte[], byte[]>? sign = null)
+    {
+        var header = new Dictionary<string, string> { ["alg"] = algorithm, ["typ"] = "JWT" };
+        if (keyId is not null) header["kid"] = keyId;
+        var now = DateTimeOffset.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            ["iss"] = issuer,
+            ["aud"] = audience,
+            ["sub"] = customer,
+            ["exp"] = (now + (expiresIn ?? TimeSpan.FromMinutes(10))).ToUnixTimeSeconds(),
+            ["nbf"] = (now + (notBeforeIn ?? TimeSpan.Zero)).ToUnixTimeSeconds(),
+        };
+        if (role is not null) claims["role"] = role;
+        var signedPart = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header)) + "." +
+                         Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
+        var signature = (sign ?? SignerFor(algorithm))(Encoding.ASCII.GetBytes(signedPart));
+        return signedPart + "." + Base64Url.EncodeToString(signature);
+    }
+
+    public Func<byte[], byte[]> SignerFor(string algorithm) => algorithm switch
+    {
+        "HS256" => data => HMACSHA256.HashData(HmacSecret, data),
+        "RS256" => data => Rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+        "ES256" => data => Ecdsa.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+        "none" => _ => [],
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "not an algorithm of these tests"),
+    };
+
+    public void Dispose()
+    {
+        Rsa.Dispose();
+        Ecdsa.Dispose();
+    }
+}
