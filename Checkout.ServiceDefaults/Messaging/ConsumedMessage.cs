@@ -13,6 +13,15 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// </summary>
 public interface IMessageHandler
 {
+    /// <summary>
+    /// Called once per transaction, before the first <see cref="HandleAsync"/>, with every message the transaction is
+    /// about to handle (in partition order; redeliveries the inbox already holds are left out). Take the locks the
+    /// batch needs here, all at once and in one fixed order, so that transactions handling batches in parallel cannot
+    /// deadlock. The default does nothing.
+    /// </summary>
+    Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
     Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken);
 }
 

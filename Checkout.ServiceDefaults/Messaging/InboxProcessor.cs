@@ -24,6 +24,7 @@ internal sealed partial class InboxProcessor(
     string group,
     NpgsqlDataSource dataSource,
     KafkaProducer producer,
+    Outbox? outbox,
     IServiceScopeFactory scopes,
     MessagingTelemetry telemetry,
     ConsumerOptions settings,
@@ -149,6 +150,8 @@ internal sealed partial class InboxProcessor(
         var handler = (IMessageHandler)scope.ServiceProvider.GetRequiredService(registration.HandlerType);
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The events the handlers publish are written together, just before the commit.
+        outbox?.Buffer(transaction);
 
         // One insert for the whole batch; the rows it did not insert are messages already handled. A concurrent
         // transaction inserting the same id makes this one wait for its outcome, so no message is handled twice.
@@ -159,11 +162,17 @@ internal sealed partial class InboxProcessor(
             "INSERT INTO messaging.inbox (message_id) SELECT unnest(@ids) ON CONFLICT DO NOTHING RETURNING message_id",
             new { ids }, transaction, cancellationToken: cancellationToken))).ToHashSet();
 
+        // Handled before (a redelivery), or a duplicate earlier in this batch: skipped.
+        var toHandle = new List<int>(messages.Count);
         for (var i = 0; i < messages.Count; i++)
+            if (fresh.Remove(messages[i].Message.MessageId))
+                toHandle.Add(i);
+        if (toHandle.Count > 0)
+            await handler.PrepareAsync(toHandle.ConvertAll(i => messages[i].Message), transaction, cancellationToken);
+
+        foreach (var i in toHandle)
         {
             var (result, message) = messages[i];
-            if (!fresh.Remove(message.MessageId))
-                continue; // handled before (a redelivery), or a duplicate earlier in this batch
             progress?.Value = i;
             using var activity = MessagingTelemetry.StartProcess(result, group, message.MessageId.ToString());
             var started = Stopwatch.GetTimestamp();
@@ -180,6 +189,8 @@ internal sealed partial class InboxProcessor(
             telemetry.Processed(result.Topic, group, Stopwatch.GetElapsedTime(started));
         }
         progress?.Value = -1; // from here on a failure is the commit's, not a handler's
+        if (outbox is not null)
+            await outbox.FlushAsync(transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         foreach (var incoming in messages)
             telemetry.Consumed(incoming.Result.Topic, group);

@@ -37,14 +37,15 @@ internal sealed partial class KafkaConsumerService : BackgroundService, IHealthC
     private volatile string? lastError;
 
     public KafkaConsumerService(ConsumerRegistration registration, KafkaConnection kafka, NpgsqlDataSource dataSource, KafkaProducer producer,
-        IServiceScopeFactory scopes, MessagingTelemetry telemetry, IOptions<MessagingOptions> options, ILogger<KafkaConsumerService> logger)
+        IServiceScopeFactory scopes, MessagingTelemetry telemetry, IOptions<MessagingOptions> options, ILogger<KafkaConsumerService> logger,
+        Outbox? outbox = null)
     {
         this.registration = registration;
         this.kafka = kafka;
         this.logger = logger;
         settings = options.Value;
         group = settings.ServiceName!;
-        processor = new InboxProcessor(registration, group, dataSource, producer, scopes, telemetry, settings.Consumers, logger);
+        processor = new InboxProcessor(registration, group, dataSource, producer, outbox, scopes, telemetry, settings.Consumers, logger);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>

@@ -73,7 +73,8 @@ public sealed class MessagingBuilder(IServiceCollection services)
         if (outboxAdded)
             throw new InvalidOperationException("AddOutbox has already been called.");
         outboxAdded = true;
-        Services.AddSingleton<IOutbox, Outbox>();
+        Services.AddSingleton<Outbox>();
+        Services.AddSingleton<IOutbox>(provider => provider.GetRequiredService<Outbox>());
         Services.AddHostedService<OutboxDispatcher>();
         Services.AddHealthChecks().AddCheck<OutboxHealthCheck>("messaging-outbox", tags: ["ready"]);
         return this;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Checkout.Contracts.Messaging.V1;
 using Dapper;
 using Google.Protobuf;
@@ -26,12 +27,24 @@ public interface IOutbox
         string? correlationId = null, CancellationToken cancellationToken = default);
 }
 
+/// <remarks>
+/// In a consumer's inbox transaction the events are buffered and written at once, in one statement, just before the
+/// consumer commits (<see cref="FlushAsync"/>): a batch of handled messages costs one outbox round trip, not one per
+/// event. In any other transaction (an API call's, a background job's) the event is written at once, since the
+/// caller commits it without the outbox's knowledge.
+/// </remarks>
 internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider timeProvider) : IOutbox
 {
     /// <summary>Version of the envelope layout (see envelope.proto: additive changes keep it).</summary>
     public const int EnvelopeSchemaVersion = 1;
 
+    // NOTIFY is delivered only when the transaction commits, and identical notifications of one transaction fold into one.
+    private const string Notify = $"SELECT pg_notify('{OutboxDispatcher.NotifyChannel}', '');";
+
     private readonly string source = options.Value.ServiceName!;
+    private readonly ConditionalWeakTable<NpgsqlTransaction, List<PendingEvent>> buffered = new();
+
+    private sealed record PendingEvent(Guid MessageId, string Topic, string Key, byte[] Envelope, string? TraceParent, string? TraceState);
 
     public async Task<Guid> WriteAsync(NpgsqlTransaction transaction, string topic, string key, IMessage @event,
         string? correlationId = null, CancellationToken cancellationToken = default)
@@ -56,15 +69,49 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         };
         var activity = Activity.Current;
         var traceParent = activity?.IdFormat == ActivityIdFormat.W3C ? activity.Id : null;
-        // NOTIFY is delivered only when the transaction commits, and identical notifications of one transaction fold into one.
+        var pending = new PendingEvent(messageId, topic, key, envelope.ToByteArray(), traceParent, traceParent is null ? null : activity!.TraceStateString);
+        if (buffered.TryGetValue(transaction, out var events))
+        {
+            events.Add(pending);
+            return messageId;
+        }
+
         await transaction.Connection.ExecuteAsync(new CommandDefinition(
             $"""
             INSERT INTO messaging.outbox (message_id, topic, message_key, envelope, traceparent, tracestate)
-            VALUES (@messageId, @topic, @key, @envelope, @traceParent, @traceState);
-            SELECT pg_notify('{OutboxDispatcher.NotifyChannel}', '');
+            VALUES (@MessageId, @Topic, @Key, @Envelope, @TraceParent, @TraceState);
+            {Notify}
             """,
-            new { messageId, topic, key, envelope = envelope.ToByteArray(), traceParent, traceState = traceParent is null ? null : activity!.TraceStateString },
-            transaction, cancellationToken: cancellationToken));
+            pending, transaction, cancellationToken: cancellationToken));
         return messageId;
+    }
+
+    /// <summary>From now on, events written in <paramref name="transaction"/> wait for <see cref="FlushAsync"/>.</summary>
+    public void Buffer(NpgsqlTransaction transaction) => buffered.AddOrUpdate(transaction, []);
+
+    /// <summary>Writes the events buffered for <paramref name="transaction"/> in one statement, in the order they were written.</summary>
+    public async Task FlushAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (!buffered.TryGetValue(transaction, out var events))
+            return;
+        buffered.Remove(transaction);
+        if (events.Count == 0)
+            return;
+        await using var command = new NpgsqlCommand(
+            $"""
+            INSERT INTO messaging.outbox (message_id, topic, message_key, envelope, traceparent, tracestate)
+            SELECT e.message_id, e.topic, e.message_key, e.envelope, e.traceparent, e.tracestate
+            FROM unnest(@ids, @topics, @keys, @envelopes, @traceParents, @traceStates) WITH ORDINALITY AS e (message_id, topic, message_key, envelope, traceparent, tracestate, n)
+            ORDER BY e.n;
+            {Notify}
+            """,
+            transaction.Connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. events.Select(e => e.MessageId)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("topics", [.. events.Select(e => e.Topic)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. events.Select(e => e.Key)]));
+        command.Parameters.Add(new NpgsqlParameter<byte[][]>("envelopes", [.. events.Select(e => e.Envelope)]));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("traceParents", [.. events.Select(e => e.TraceParent)]));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("traceStates", [.. events.Select(e => e.TraceState)]));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -13,6 +13,9 @@ namespace Checkout.ServiceDefaults.Postgres;
 
 public static class NpgsqlDataSourceExtensions
 {
+    /// <summary>Statements prepared automatically per connection unless the connection string sets "Max Auto Prepare".</summary>
+    public const int MaxAutoPrepare = 64;
+
     /// <summary>
     /// Registers an <see cref="NpgsqlDataSource"/> for the connection string named <paramref name="connectionName"/>
     /// and a readiness check that opens a connection through it. A database outage that escapes a gRPC handler ends
@@ -28,7 +31,12 @@ public static class NpgsqlDataSourceExtensions
                 "(the AppHost does this for every service it starts).");
         }
 
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = connectionName }.Build());
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = connectionName };
+        // The services repeat a few statements (handlers, outbox, inbox) thousands of times a second: preparing them
+        // once per connection spares PostgreSQL the parse and plan of each. The connection string can still override it.
+        if (!new NpgsqlConnectionStringBuilder(connectionString).ContainsKey("Max Auto Prepare"))
+            dataSource.ConnectionStringBuilder.MaxAutoPrepare = MaxAutoPrepare;
+        builder.Services.AddSingleton(_ => dataSource.Build());
         builder.Services.AddSingleton<DatabaseMigrator>();
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             $"postgres-{connectionName}",

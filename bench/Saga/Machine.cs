@@ -6,6 +6,9 @@ namespace Checkout.Bench.Saga;
 
 internal static class Machine
 {
+    /// <summary>The 1, 5 and 15 minute load averages: how busy the shared cores were.</summary>
+    public static string LoadAverage() => string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
     public static string Describe()
     {
         var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
@@ -81,7 +84,12 @@ internal sealed record CpuSample(IReadOnlyDictionary<string, double> Seconds)
 
 internal sealed record CpuUse(IReadOnlyDictionary<string, double> Seconds)
 {
-    public string Describe(TimeSpan wall) => string.Join(Environment.NewLine,
+    public double Total(TimeSpan wall) => Seconds.Values.Sum() / wall.TotalSeconds * 100;
+
+    public string Describe(TimeSpan wall, int checkouts) => string.Join(Environment.NewLine,
         Seconds.OrderByDescending(entry => entry.Value)
-            .Select(entry => string.Create(CultureInfo.InvariantCulture, $"- {entry.Key}: {entry.Value / wall.TotalSeconds * 100:0} %")));
+            .Select(entry => string.Create(CultureInfo.InvariantCulture,
+                $"- {entry.Key}: {entry.Value / wall.TotalSeconds * 100:0} % ({entry.Value * 1000 / checkouts:0.0} ms per checkout)"))
+            .Append(string.Create(CultureInfo.InvariantCulture,
+                $"- all: {Seconds.Values.Sum() / wall.TotalSeconds * 100:0} % ({Seconds.Values.Sum() * 1000 / checkouts:0.0} ms of CPU per checkout)")));
 }

@@ -5,7 +5,8 @@
 //   (2) maximum rate: 60 s with a fixed number of checkouts in flight (closed loop), checkouts/s confirmed;
 //   (3) PostgreSQL commits per checkout (xact_commit of the five databases, idle background work subtracted);
 // and the CPU time each process used during (2). Writes bench/results/saga.md.
-// Run: dotnet run -c Release --project bench/Saga
+// Run: dotnet run -c Release --project bench/Saga [-- --warmup S --paced S --max S --report PATH]
+// (shorter runs while iterating; --report - prints the report instead of writing bench/results/saga.md).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -18,12 +19,16 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 
 const double PacedRate = 150;
-var pacedDuration = TimeSpan.FromSeconds(45);
-var maxRateDuration = TimeSpan.FromSeconds(60);
 const int InFlight = 128;
+var warmUpDuration = TimeSpan.FromSeconds(Option("--warmup", 15));
+var pacedDuration = TimeSpan.FromSeconds(Option("--paced", 45));
+var maxRateDuration = TimeSpan.FromSeconds(Option("--max", 60));
+var reportPath = OptionText("--report") ?? Path.Combine(CheckoutSystem.FindRepositoryRoot(), "bench", "results", "saga.md");
 
 LibrdKafka.EnsureLoaded();
 using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+var loadAtStart = Machine.LoadAverage();
+Console.WriteLine($"Load average: {loadAtStart}");
 Console.WriteLine($"Starting the system ({ServiceProcess.BuildConfiguration} build)...");
 await using var system = await CheckoutSystem.StartAsync(new CheckoutSystemOptions
 {
@@ -45,13 +50,20 @@ foreach (var sku in skus)
 }
 
 var checkouts = new Checkouts(client, watcher, skus);
-Console.WriteLine("Warm-up: 15 s at 32 in flight...");
-await checkouts.ClosedLoopAsync(32, TimeSpan.FromSeconds(15));
+Console.WriteLine($"Warm-up: {warmUpDuration.TotalSeconds} s at 32 in flight...");
+await checkouts.ClosedLoopAsync(32, warmUpDuration);
 
+var idleCpuBefore = CpuSample.Take(system);
+var idleClock = Stopwatch.StartNew();
 var idleCommitsPerSecond = await IdleCommitRateAsync();
+var idleCpu = CpuSample.Take(system).Since(idleCpuBefore);
+Console.WriteLine($"Idle CPU ({idleClock.Elapsed.TotalSeconds:0} s, no checkouts): {idleCpu.Total(idleClock.Elapsed):0} %");
 Console.WriteLine($"Paced: {PacedRate}/s for {pacedDuration.TotalSeconds} s...");
+var pacedFrom = await HopBreakdown.NowAsync(system);
 var paced = await checkouts.PacedAsync(PacedRate, pacedDuration);
+var pacedHops = await HopBreakdown.DescribeAsync(system, pacedFrom, await HopBreakdown.NowAsync(system));
 Console.WriteLine(paced);
+Console.WriteLine(pacedHops);
 
 Console.WriteLine($"Maximum rate: {InFlight} in flight for {maxRateDuration.TotalSeconds} s...");
 var commitsBefore = await CommitsAsync();
@@ -65,13 +77,32 @@ var commits = await CommitsAsync() - commitsBefore - idleCommitsPerSecond * comm
 var commitsPerCheckout = commits / max.Completed;
 Console.WriteLine(max);
 Console.WriteLine($"PostgreSQL commits per checkout: {commitsPerCheckout:0.0} (idle background: {idleCommitsPerSecond:0.0}/s subtracted)");
-Console.WriteLine(cpu.Describe(max.Elapsed));
+Console.WriteLine(cpu.Describe(max.Elapsed, max.Completed));
 
-var report = Report(paced, max, commitsPerCheckout, idleCommitsPerSecond, cpu);
-var path = Path.Combine(CheckoutSystem.FindRepositoryRoot(), "bench", "results", "saga.md");
-await File.WriteAllTextAsync(path, report);
-Console.WriteLine($"Wrote {path}");
+var report = Report(paced, pacedHops, max, commitsPerCheckout, idleCommitsPerSecond, cpu);
+if (reportPath == "-")
+{
+    Console.WriteLine(report);
+}
+else
+{
+    await File.WriteAllTextAsync(reportPath, report);
+    Console.WriteLine($"Wrote {reportPath}");
+}
 return 0;
+
+string? OptionText(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+double Option(string name, double defaultSeconds) =>
+    OptionText(name) is { } text
+        ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? seconds
+            : throw new ArgumentException($"{name} must be a positive number of seconds (was '{text}').")
+        : defaultSeconds;
 
 async Task<double> CommitsAsync()
 {
@@ -91,14 +122,14 @@ async Task<double> IdleCommitRateAsync()
     return (await CommitsAsync() - before) / clock.Elapsed.TotalSeconds;
 }
 
-string Report(RunResult paced, RunResult max, double commitsPerCheckout, double idleCommits, CpuUse cpu)
+string Report(RunResult paced, string pacedHops, RunResult max, double commitsPerCheckout, double idleCommits, CpuUse cpu)
 {
     var text = new StringBuilder();
     text.AppendLine("# Checkout saga benchmark");
     text.AppendLine();
     text.AppendLine("Run: `dotnet run -c Release --project bench/Saga` (source: bench/Saga/Program.cs).");
     text.AppendLine();
-    text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Machine.Describe()}.");
+    text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Machine.Describe()}. Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {Machine.LoadAverage()}.");
     text.AppendLine();
     text.AppendLine("System: the five services as Release processes (CheckoutSystem, as the saga tests run it), one embedded PostgreSQL 15 cluster " +
                     "(a database per service, default durability), the embedded librdkafka mock broker (1 broker, 6 partitions per topic, in the benchmark's process), " +
@@ -110,11 +141,17 @@ string Report(RunResult paced, RunResult max, double commitsPerCheckout, double 
     text.AppendLine(paced.Row($"paced {PacedRate:0}/s, {pacedDuration.TotalSeconds:0} s"));
     text.AppendLine(max.Row($"maximum, {InFlight} in flight, {maxRateDuration.TotalSeconds:0} s"));
     text.AppendLine();
+    text.AppendLine("Where the time goes in the paced run (from the outbox's created_at/sent_at and the inbox's handled_at; a dispatcher round's time is its start, before the broker's acknowledgement):");
+    text.AppendLine();
+    text.AppendLine(pacedHops);
+    text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"PostgreSQL commits per checkout (xact_commit over the five databases during the maximum-rate run / confirmed checkouts, idle background work of {idleCommits:0.0} commits/s subtracted): **{commitsPerCheckout:0.0}**.");
     text.AppendLine();
     text.AppendLine("CPU during the maximum-rate run (user+system time / wall time; 200 % = both cores):");
     text.AppendLine();
-    text.AppendLine(cpu.Describe(max.Elapsed));
+    text.AppendLine(cpu.Describe(max.Elapsed, max.Completed));
+    text.AppendLine();
+    text.AppendLine(CultureInfo.InvariantCulture, $"The same processes idle (no checkouts, before the paced run): {idleCpu.Total(idleClock.Elapsed):0} % of CPU.");
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"Targets: >= 300 checkouts/s sustained ({(max.PerSecond >= 300 ? "met" : "missed")}: {max.PerSecond:0}/s); " +
                     $"placed-to-confirmed p99 < 500 ms at 150/s ({(paced.ConfirmP99 < 500 ? "met" : "missed")}: {paced.ConfirmP99:0} ms).");

@@ -65,6 +65,10 @@ public sealed class SagaFixture : IAsyncLifetime
     /// <summary>A customer id no other test uses.</summary>
     public static string NewCustomer(string purpose) => $"{purpose}-{Guid.NewGuid():N}";
 
+    /// <summary>The stock of <paramref name="sku"/> once nothing is reserved: every order on it has been settled by Inventory.</summary>
+    public Task<StockLevel> SettledStockAsync(string sku) =>
+        Eventually.UntilAsync(() => StockAsync(sku), stock => stock.Reserved == 0, stock => $"{sku} still has reserved units: {stock}");
+
     public async Task<StockLevel> StockAsync(string sku) =>
         (await Client.GetStockAsync(new GetStockRequest { Skus = { sku } }, TestContext.Current.CancellationToken)).Levels.Single();
 
@@ -83,7 +87,8 @@ public sealed class SagaFixture : IAsyncLifetime
     public async Task<IReadOnlyList<string>> SetAvailableAsync(string sku, int target)
     {
         var orders = new List<string>();
-        var available = (await StockAsync(sku)).Available;
+        var start = await StockAsync(sku);
+        var available = start.Available;
         if (available < target)
         {
             await RestockAsync(sku, (int)(target - available));
@@ -98,7 +103,11 @@ public sealed class SagaFixture : IAsyncLifetime
             Assert.True(order.Status == OrderStatus.Confirmed, $"Selling the excess of {sku} failed: {order}");
         }
 
-        Assert.Equal(target, (await StockAsync(sku)).Available);
+        // Inventory turns a confirmed order's reservation into a sale after Orders confirms it (on OrderConfirmed):
+        // wait for that, so that callers start from settled stock.
+        var settled = await Eventually.UntilAsync(() => StockAsync(sku), stock => stock.Reserved == start.Reserved,
+            stock => $"the drained units of {sku} are still reserved: {stock}");
+        Assert.Equal(target, settled.Available);
         return orders;
     }
 

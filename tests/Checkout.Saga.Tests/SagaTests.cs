@@ -28,8 +28,9 @@ public sealed class SagaTests(SagaFixture fixture)
         Assert.Equal(OrderStatus.Confirmed, order.Status);
         Assert.Equal(order.Lines.Sum(line => line.LineTotalMinor), order.TotalMinor);
         Assert.Equal(["placed", "confirmed"], order.Timeline.Select(entry => entry.Step).Where(step => step is "placed" or "confirmed"));
-        var after1001 = await fixture.StockAsync("SKU-1001");
-        var after1002 = await fixture.StockAsync("SKU-1002");
+        // Inventory sells the reservation when OrderConfirmed reaches it, just after Orders confirms.
+        var after1001 = await fixture.SettledStockAsync("SKU-1001");
+        var after1002 = await fixture.SettledStockAsync("SKU-1002");
         Assert.Equal((before1001.Available - 1, before1001.Sold + 1), (after1001.Available, after1001.Sold));
         Assert.Equal((before1002.Available - 2, before1002.Sold + 2), (after1002.Available, after1002.Sold));
         var payment = await fixture.Client.GetPaymentAsync(placed.OrderId, TestContext.Current.CancellationToken);
@@ -212,7 +213,8 @@ public sealed class SagaTests(SagaFixture fixture)
         Assert.Equal(units, settled.Count(order => order.Status == OrderStatus.Confirmed));
         Assert.All(settled.Where(order => order.Status == OrderStatus.Cancelled),
             order => Assert.StartsWith("out of stock", order.CancellationReason, StringComparison.Ordinal));
-        var after = await fixture.StockAsync(sku);
+        // Orders settles first; Inventory sells the confirmed reservations when their OrderConfirmed reaches it.
+        var after = await fixture.SettledStockAsync(sku);
         Assert.Equal((0L, 0L, before.Sold + units), (after.Available, after.Reserved, after.Sold));
 
         await fixture.ReconcileAsync([.. placed.Select(order => order.OrderId), .. drained]);

@@ -13,6 +13,19 @@ public sealed class StockRepository(NpgsqlDataSource dataSource)
     private const string LevelColumns = "sku AS Sku, available AS Available, reserved AS Reserved, sold AS Sold";
 
     /// <summary>
+    /// Locks until the transaction ends, in SKU order, the stock rows of <paramref name="skus"/> and those reserved by
+    /// <paramref name="orderIds"/>: everything a batch of order events will change, before any of it changes.
+    /// </summary>
+    public Task LockStockAsync(NpgsqlTransaction transaction, string[] skus, Guid[] orderIds, CancellationToken cancellationToken) =>
+        transaction.Connection!.ExecuteAsync(new CommandDefinition(
+            """
+            SELECT s.sku FROM stock s
+            WHERE s.sku = ANY(@skus) OR s.sku IN (SELECT l.sku FROM reservation_lines l WHERE l.order_id = ANY(@orderIds))
+            ORDER BY s.sku FOR UPDATE OF s
+            """,
+            new { skus, orderIds }, transaction, cancellationToken: cancellationToken));
+
+    /// <summary>
     /// Whether the order already has a reservation, and the available stock of <paramref name="skus"/>, whose rows stay
     /// locked until the transaction ends. SKUs Inventory does not stock are absent.
     /// </summary>

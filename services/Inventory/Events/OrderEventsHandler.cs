@@ -17,6 +17,29 @@ public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox ou
     public const string Topic = "orders";
     public const string PublishTopic = "inventory";
 
+    /// <summary>
+    /// Locks, in SKU order and in one statement, every stock row the batch's events will change: the lines of each
+    /// OrderPlaced and the reserved lines of each settled order. A transaction handling several orders then never
+    /// locks one order's SKUs after another's, so partitions handled in parallel cannot deadlock.
+    /// </summary>
+    public Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var skus = new HashSet<string>(StringComparer.Ordinal);
+        var settledOrders = new List<Guid>();
+        foreach (var message in messages)
+        {
+            if (message.Is<OrderPlaced>())
+                skus.UnionWith(message.Payload<OrderPlaced>().Lines.Select(line => line.Sku));
+            else if (message.Is<OrderConfirmed>() && Guid.TryParse(message.Payload<OrderConfirmed>().OrderId, out var confirmed))
+                settledOrders.Add(confirmed);
+            else if (message.Is<OrderCancelled>() && Guid.TryParse(message.Payload<OrderCancelled>().OrderId, out var cancelled))
+                settledOrders.Add(cancelled);
+        }
+        return skus.Count == 0 && settledOrders.Count == 0
+            ? Task.CompletedTask
+            : stock.LockStockAsync(transaction, [.. skus], [.. settledOrders], cancellationToken);
+    }
+
     public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         if (message.Is<OrderPlaced>())

@@ -25,30 +25,37 @@ public sealed class SimulatedPaymentProvider(NpgsqlDataSource dataSource) : IPay
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var calls = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+        // One round trip counts the call and reads the key's earlier charge, if any.
+        var call = await connection.QuerySingleAsync<LedgerCall>(new CommandDefinition(
             """
-            INSERT INTO simulated_provider.calls (idempotency_key, calls) VALUES (@idempotencyKey, 1)
-            ON CONFLICT (idempotency_key) DO UPDATE SET calls = simulated_provider.calls.calls + 1
-            RETURNING calls
+            WITH counted AS (
+                INSERT INTO simulated_provider.calls (idempotency_key, calls) VALUES (@idempotencyKey, 1)
+                ON CONFLICT (idempotency_key) DO UPDATE SET calls = simulated_provider.calls.calls + 1
+                RETURNING calls)
+            SELECT counted.calls AS Calls, c.outcome AS Outcome, c.reference AS Reference
+            FROM counted LEFT JOIN simulated_provider.charges c ON c.idempotency_key = @idempotencyKey
             """,
             new { idempotencyKey }, cancellationToken: cancellationToken));
-        if (await FindAsync(connection, idempotencyKey, cancellationToken) is { } earlier)
-            return earlier;
-        if (token == FlakyToken && calls <= FlakyFailures)
-            throw new PaymentProviderUnavailableException($"simulated transient failure {calls} of {FlakyFailures}");
+        if (call.Outcome is not null)
+            return ToResult(new LedgerCharge(call.Outcome, call.Reference!));
+        if (token == FlakyToken && call.Calls <= FlakyFailures)
+            throw new PaymentProviderUnavailableException($"simulated transient failure {call.Calls} of {FlakyFailures}");
 
         var declined = token == DeclineToken;
-        // The first call with a key decides; a concurrent duplicate finds its row and answers the same.
-        await connection.ExecuteAsync(new CommandDefinition(
+        // The first call with a key decides; a concurrent duplicate inserts nothing, then finds that row and answers the same.
+        var charged = await connection.QuerySingleOrDefaultAsync<LedgerCharge>(new CommandDefinition(
             """
             INSERT INTO simulated_provider.charges (idempotency_key, outcome, reference, amount_minor, currency)
             VALUES (@idempotencyKey, @outcome, @reference, @amountMinor, @currency)
             ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING outcome AS Outcome, reference AS Reference
             """,
             new { idempotencyKey, outcome = declined ? "declined" : "captured", reference = "ch_" + Guid.NewGuid().ToString("N")[..24], amountMinor, currency },
             cancellationToken: cancellationToken));
-        return await FindAsync(connection, idempotencyKey, cancellationToken)
-            ?? throw new InvalidOperationException($"The simulated provider lost the charge of {idempotencyKey}.");
+        return charged is not null
+            ? ToResult(charged)
+            : await FindAsync(connection, idempotencyKey, cancellationToken)
+              ?? throw new InvalidOperationException($"The simulated provider lost the charge of {idempotencyKey}.");
     }
 
     public async Task<string> RefundAsync(string idempotencyKey, long amountMinor, string currency, CancellationToken cancellationToken)
@@ -72,13 +79,13 @@ public sealed class SimulatedPaymentProvider(NpgsqlDataSource dataSource) : IPay
         var charge = await connection.QuerySingleOrDefaultAsync<LedgerCharge>(new CommandDefinition(
             "SELECT outcome, reference FROM simulated_provider.charges WHERE idempotency_key = @idempotencyKey",
             new { idempotencyKey }, cancellationToken: cancellationToken));
-        return charge switch
-        {
-            null => null,
-            { Outcome: "captured" } => ChargeResult.Capture(charge.Reference),
-            _ => ChargeResult.Decline("card declined"),
-        };
+        return charge is null ? null : ToResult(charge);
     }
 
+    private static ChargeResult ToResult(LedgerCharge charge) =>
+        charge.Outcome == "captured" ? ChargeResult.Capture(charge.Reference) : ChargeResult.Decline("card declined");
+
     private sealed record LedgerCharge(string Outcome, string Reference);
+
+    private sealed record LedgerCall(int Calls, string? Outcome, string? Reference);
 }
