@@ -87,7 +87,9 @@ internal sealed class Checkouts(CheckoutClient client, ConfirmationWatcher watch
         }
         catch (TimeoutException)
         {
-            run.Failed($"not settled within {CompletionTimeout.TotalSeconds:0} s");
+            // Tell a saga that is stuck from an outcome the watcher missed (the embedded broker keeps a bounded log).
+            var order = await client.GetOrderAsync(placed.OrderId);
+            run.Failed($"not seen settled on the topic within {CompletionTimeout.TotalSeconds:0} s (Orders says: {order.Status})");
         }
     }
 }
