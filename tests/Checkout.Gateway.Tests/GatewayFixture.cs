@@ -15,12 +15,12 @@ public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
 }
 
 /// <summary>
-/// The five services on the embedded PostgreSQL and broker (CheckoutSystem), and the gateway in front of them as a
-/// child process wired the way an Aspire host wires it (services__name__http__0 for each service), started once
-/// for every test. Tests talk to it over HTTP/1.1 only, each as its own customers.
+/// The whole system as Checkout.AppHost/Program.cs declares it (CheckoutSystem): the five services on the embedded
+/// PostgreSQL and broker and the gateway in front of them, started once for every test. Tests talk to it over HTTP/1.1 only, each as its own customers.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
+    private const string GatewayName = "gateway";
     public const int RateLimitPermits = 40;
     public static readonly TimeSpan RateLimitWindow = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(3);
@@ -35,22 +35,43 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        System = await CheckoutSystem.StartAsync();
-        Gateway = CreateGateway("gateway", "Development");
-        await Gateway.StartAsync();
+        // The system's own gateway (Program.cs wires it to the five services), with the test's limits and keys.
+        System = await CheckoutSystem.StartAsync(new CheckoutSystemOptions
+        {
+            ServiceEnvironment = new Dictionary<string, IReadOnlyDictionary<string, string?>> { [GatewayName] = GatewaySettings("Development") },
+        });
+        Gateway = System[GatewayName];
         Http = new HttpClient { BaseAddress = Gateway.Endpoint, Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
-        if (Gateway is not null) await Gateway.DisposeAsync();
         if (System is not null) await System.DisposeAsync();
         Tokens.Dispose();
     }
 
-    /// <summary>A gateway process (not started) in <paramref name="environment"/>, trusting <see cref="Tokens"/>' keys.</summary>
+    /// <summary>A second gateway process (not started) in <paramref name="environment"/>, wired like the system's own.</summary>
     public ServiceProcess CreateGateway(string name, string environment)
+    {
+        var variables = GatewaySettings(environment);
+        foreach (var (service, process) in System.Services)
+        {
+            if (service != GatewayName)
+                variables[$"services__{service}__http__0"] = process.Endpoint.ToString().TrimEnd('/');
+        }
+        return new ServiceProcess(new ServiceProcessOptions
+        {
+            Name = name,
+            ProjectPath = Path.Combine(CheckoutSystem.FindRepositoryRoot(), "services", "Gateway", "Checkout.Gateway.csproj"),
+            Environment = variables,
+            // Its cleartext endpoint is Http1AndHttp2, which Kestrel serves as HTTP/1.1 (HTTP/2 needs TLS there).
+            HealthProbeVersion = HttpVersion.Version11,
+        });
+    }
+
+    /// <summary>The gateway's settings under test: <paramref name="environment"/>, short rate-limit windows, <see cref="Tokens"/>' keys.</summary>
+    private Dictionary<string, string?> GatewaySettings(string environment)
     {
         var variables = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
@@ -60,18 +81,9 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["RateLimiting__Window"] = RateLimitWindow.ToString("c", CultureInfo.InvariantCulture),
             ["Gateway__UnavailableRetryAfter"] = UnavailableRetryAfter.ToString("c", CultureInfo.InvariantCulture),
         };
-        foreach (var (service, process) in System.Services)
-            variables[$"services__{service}__http__0"] = process.Endpoint.ToString().TrimEnd('/');
         foreach (var (key, value) in Tokens.GatewayEnvironment())
             variables[key] = value;
-        return new ServiceProcess(new ServiceProcessOptions
-        {
-            Name = name,
-            ProjectPath = Path.Combine(CheckoutSystem.FindRepositoryRoot(), "services", "Gateway", "Checkout.Gateway.csproj"),
-            Environment = variables,
-            // Its cleartext endpoint is Http1AndHttp2, which Kestrel serves as HTTP/1.1 (HTTP/2 needs TLS there).
-            HealthProbeVersion = HttpVersion.Version11,
-        });
+        return variables;
     }
 
     /// <summary>A customer id no other test uses.</summary>
