@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -6,9 +7,33 @@ namespace Checkout.AppHost.Infrastructure;
 /// <summary>TCP ports on 127.0.0.1, as the kernel sees them.</summary>
 internal static class LoopbackPorts
 {
-    /// <summary>A port nobody listens on right now (another process may still take it before we bind it).</summary>
+    // Below the kernel's ephemeral range: ports there are never handed out for an outgoing connection or a bind to
+    // port 0, so a port picked here and bound a moment later by a child process cannot be taken in between by the
+    // thousands of client connections a busy machine (or a parallel test run) opens.
+    private const int LowestPicked = 20_000;
+    private const int IanaEphemeralStart = 49_152;
+    private const int Attempts = 200;
+
+    private static readonly int EphemeralStart = ReadEphemeralStart();
+
+    /// <summary>
+    /// A port nobody listens on right now, chosen at random below the ephemeral range; only another process that
+    /// picks ports the same way could take it before we bind it.
+    /// </summary>
     internal static int PickFree()
     {
+        if (EphemeralStart - LowestPicked >= 1_000)
+        {
+            for (var attempt = 0; attempt < Attempts; attempt++)
+            {
+                var port = Random.Shared.Next(LowestPicked, EphemeralStart);
+                if (IsFree(port))
+                {
+                    return port;
+                }
+            }
+        }
+
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -22,9 +47,24 @@ internal static class LoopbackPorts
             listener.Start();
             return true;
         }
-        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        catch (SocketException exception) when (exception.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
             return false;
+        }
+    }
+
+    // Linux: "32768\t60999" in /proc/sys/net/ipv4/ip_local_port_range; elsewhere the IANA range (Windows, macOS).
+    private static int ReadEphemeralStart()
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        try
+        {
+            var first = File.ReadAllText(range).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0];
+            return int.Parse(first, CultureInfo.InvariantCulture);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return IanaEphemeralStart;
         }
     }
 }

@@ -157,6 +157,8 @@ public sealed class OrdersServiceTests(OrdersFixture fixture) : IClassFixture<Or
 
         var order = await WaitForTimelineAsync(orderId, 4);
         Assert.Equal(OrderStatus.Confirmed, order.Status);
+        // The event leaves through the outbox after the status commits: wait for it, then check it came only once.
+        await fixture.Events.WaitForAsync<OrderConfirmed>(orderId);
         Assert.Single(fixture.Events.All<OrderConfirmed>(orderId));
     }
 

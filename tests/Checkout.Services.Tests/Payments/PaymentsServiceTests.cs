@@ -142,6 +142,8 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
         await fixture.Events.PublishAsync("inventory", orderId, PaymentsFixture.Reserved(orderId));
         await WaitUntilHandledAsync(orderId);
 
+        // The event leaves through the outbox after the status commits: wait for it, then check it came only once.
+        await fixture.Events.WaitForAsync<PaymentSucceeded>(orderId);
         Assert.Single(fixture.Events.All<PaymentSucceeded>(orderId));
         await AssertChargedOnceAsync(orderId);
     }
