@@ -15,6 +15,8 @@ namespace Checkout.AppHost.Infrastructure;
 /// it before it has cleaned up (the program itself still gets those signals and stops on its own).
 /// PR_SET_PDEATHSIG is not used: it fires when the spawning thread exits, and .NET thread-pool threads do.
 /// The supervisor's standard output and error are the program's.
+/// It runs in bash, not sh: dash (Debian's sh) drops environment variables whose names are not shell identifiers,
+/// and .NET configuration keys such as Messaging__Consumer__fetch.wait.max.ms are such names; bash passes them on.
 /// </remarks>
 internal static class OwnerBoundProcess
 {
@@ -64,7 +66,7 @@ internal static class OwnerBoundProcess
             throw new ArgumentException("A folder to remove cannot contain a line break.", nameof(removeAfterExit));
         }
 
-        var startInfo = new ProcessStartInfo("sh")
+        var startInfo = new ProcessStartInfo("bash")
         {
             UseShellExecute = false,
             RedirectStandardInput = true,

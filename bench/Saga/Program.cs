@@ -5,7 +5,7 @@
 //   (2) maximum rate: 60 s with a fixed number of checkouts in flight (closed loop), checkouts/s confirmed;
 //   (3) PostgreSQL commits per checkout (xact_commit of the five databases, idle background work subtracted);
 // and the CPU time each process used during (2). Writes bench/results/saga.md.
-// Run: dotnet run -c Release --project bench/Saga [-- --warmup S --paced S --max S --in-flight N --report PATH]
+// Run: dotnet run -c Release --project bench/Saga [-- --warmup S --paced S --rate N --max S --in-flight N --report PATH]
 // (shorter runs while iterating; --report - prints the report instead of writing bench/results/saga.md).
 using System.Diagnostics;
 using System.Globalization;
@@ -18,10 +18,10 @@ using Checkout.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-const double PacedRate = 150;
 // A closed loop completes at most InFlight / latency checkouts per second: with about 1 s from PlaceOrder to
 // OrderConfirmed, 128 in flight would cap the run near 128/s and measure the loop, not the system.
 var InFlight = (int)Option("--in-flight", 512);
+var PacedRate = Option("--rate", 150);
 var warmUpDuration = TimeSpan.FromSeconds(Option("--warmup", 15));
 var pacedDuration = TimeSpan.FromSeconds(Option("--paced", 45));
 var maxRateDuration = TimeSpan.FromSeconds(Option("--max", 60));
