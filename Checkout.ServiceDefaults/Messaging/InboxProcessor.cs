@@ -188,7 +188,9 @@ internal sealed partial class InboxProcessor(
             }
             telemetry.Processed(result.Topic, group, Stopwatch.GetElapsedTime(started));
         }
-        progress?.Value = -1; // from here on a failure is the commit's, not a handler's
+        progress?.Value = -1; // from here on a failure is the batch's or the commit's, not one handler's
+        if (toHandle.Count > 0)
+            await handler.CompleteAsync(transaction, cancellationToken);
         if (outbox is not null)
             await outbox.FlushAsync(transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);

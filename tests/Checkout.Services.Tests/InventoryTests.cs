@@ -1,5 +1,6 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Inventory.V1;
+using Checkout.Contracts.Messaging.V1;
 using Checkout.ServiceDefaults.Grpc;
 using Dapper;
 
@@ -135,6 +136,30 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         var late = await inventory.PublishOrderEventAsync(order, new OrderConfirmed { OrderId = order, TotalMinor = 400, Currency = "EUR" });
         await inventory.HandledAsync(late);
         Assert.Equal((10L, 0L, 0L), await inventory.StockOfAsync(sku));
+    }
+
+    [Fact]
+    public async Task An_order_placed_confirmed_and_cancelled_back_to_back_ends_with_its_units_returned()
+    {
+        // Published without waiting in between, the events of both orders (one key each) tend to share a batch, where
+        // each is decided against what the earlier ones did before anything is written.
+        var sku = await inventory.NewSkuAsync(5);
+        var (kept, returned) = (NewOrderId(), NewOrderId());
+        Envelope[] events =
+        [
+            await inventory.PublishOrderEventAsync(returned, InventoryFixture.Placed(returned, (sku, 2))),
+            await inventory.PublishOrderEventAsync(kept, InventoryFixture.Placed(kept, (sku, 3))),
+            await inventory.PublishOrderEventAsync(returned, new OrderConfirmed { OrderId = returned, TotalMinor = 200, Currency = "EUR" }),
+            await inventory.PublishOrderEventAsync(kept, new OrderConfirmed { OrderId = kept, TotalMinor = 300, Currency = "EUR" }),
+            await inventory.PublishOrderEventAsync(returned, new OrderCancelled { OrderId = returned, Reason = "cancelled by customer", WasConfirmed = true }),
+        ];
+        await inventory.HandledAsync(events);
+
+        Assert.Equal((2L, 0L, 3L), await inventory.StockOfAsync(sku));
+        await using var connection = await inventory.OpenDatabaseAsync();
+        Assert.Equal(["returned", "sold"], await connection.QueryAsync<string>(
+            "SELECT status FROM reservations WHERE order_id = ANY(@ids) ORDER BY status", new { ids = new[] { Guid.Parse(kept), Guid.Parse(returned) } }));
+        Assert.Empty(await inventory.UnbalancedSkusAsync());
     }
 
     [Fact]

@@ -13,86 +13,74 @@ public sealed class StockRepository(NpgsqlDataSource dataSource)
     private const string LevelColumns = "sku AS Sku, available AS Available, reserved AS Reserved, sold AS Sold";
 
     /// <summary>
-    /// Locks until the transaction ends, in SKU order, the stock rows of <paramref name="skus"/> and those reserved by
-    /// <paramref name="orderIds"/>: everything a batch of order events will change, before any of it changes.
+    /// Locks until the transaction ends everything a batch of order events may change, and reads it: first the stock
+    /// rows of <paramref name="skus"/> and of the lines reserved by <paramref name="orderIds"/>, in SKU order (so two
+    /// batches never wait for each other in a cycle), then the reservations of <paramref name="orderIds"/> that exist.
+    /// One round trip.
     /// </summary>
-    public Task LockStockAsync(NpgsqlTransaction transaction, string[] skus, Guid[] orderIds, CancellationToken cancellationToken) =>
-        transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            """
-            SELECT s.sku FROM stock s
-            WHERE s.sku = ANY(@skus) OR s.sku IN (SELECT l.sku FROM reservation_lines l WHERE l.order_id = ANY(@orderIds))
-            ORDER BY s.sku FOR UPDATE OF s
-            """,
-            new { skus, orderIds }, transaction, cancellationToken: cancellationToken));
-
-    /// <summary>
-    /// Whether the order already has a reservation, and the available stock of <paramref name="skus"/>, whose rows stay
-    /// locked until the transaction ends. SKUs Inventory does not stock are absent.
-    /// </summary>
-    public async Task<(bool Seen, Dictionary<string, long> Available)> LockForReservationAsync(
-        NpgsqlTransaction transaction, Guid orderId, string[] skus, CancellationToken cancellationToken)
+    public async Task<StockBatch> LoadBatchAsync(NpgsqlTransaction transaction, string[] skus, Guid[] orderIds, CancellationToken cancellationToken)
     {
         await using var results = await transaction.Connection!.QueryMultipleAsync(new CommandDefinition(
             """
-            SELECT EXISTS (SELECT 1 FROM reservations WHERE order_id = @orderId);
-            SELECT sku, available FROM stock WHERE sku = ANY(@skus) ORDER BY sku FOR UPDATE;
+            SELECT s.sku, s.available FROM stock s
+            WHERE s.sku = ANY(@skus) OR s.sku IN (SELECT l.sku FROM reservation_lines l WHERE l.order_id = ANY(@orderIds))
+            ORDER BY s.sku FOR UPDATE OF s;
+            SELECT r.order_id, r.status, l.sku, l.quantity
+            FROM reservations r LEFT JOIN reservation_lines l ON l.order_id = r.order_id
+            WHERE r.order_id = ANY(@orderIds)
+            FOR UPDATE OF r;
             """,
-            new { orderId, skus }, transaction, cancellationToken: cancellationToken));
-        var seen = await results.ReadSingleAsync<bool>();
-        var available = (await results.ReadAsync<(string Sku, long Available)>()).ToDictionary(row => row.Sku, row => row.Available, StringComparer.Ordinal);
-        return (seen, available);
+            new { skus, orderIds }, transaction, cancellationToken: cancellationToken));
+        var stock = (await results.ReadAsync<(string Sku, long Available)>())
+            .ToDictionary(row => row.Sku, row => new StockChange(row.Sku, row.Available), StringComparer.Ordinal);
+        var reservations = (await results.ReadAsync<(Guid OrderId, string Status, string? Sku, int? Quantity)>())
+            .GroupBy(row => row.OrderId)
+            .ToDictionary(
+                order => order.Key,
+                order => new ReservationState(order.Key, Enum.Parse<ReservationStatus>(order.First().Status, ignoreCase: true),
+                    order.Where(row => row.Sku is not null).Select(row => new OrderLine(row.Sku!, row.Quantity!.Value)).ToList(), isNew: false));
+        return new StockBatch(stock, reservations);
     }
 
-    /// <summary>Moves every line from available to reserved and records the reservation (rows locked by <see cref="LockForReservationAsync"/>).</summary>
-    public Task ReserveAsync(NpgsqlTransaction transaction, Guid orderId, IReadOnlyList<OrderLine> lines, CancellationToken cancellationToken)
+    /// <summary>Writes what <paramref name="batch"/> changed (rows locked by <see cref="LoadBatchAsync"/>) in one round trip.</summary>
+    public Task SaveBatchAsync(NpgsqlTransaction transaction, StockBatch batch, CancellationToken cancellationToken)
     {
-        var skus = lines.Select(line => line.Sku).ToArray();
-        var quantities = lines.Select(line => line.Quantity).ToArray();
+        var stock = batch.ChangedStock.ToList();
+        var created = batch.NewReservations.ToList();
+        var moved = batch.MovedReservations.ToList();
+        if (stock.Count == 0 && created.Count == 0 && moved.Count == 0)
+            return Task.CompletedTask;
+        var lines = created.SelectMany(reservation => reservation.Lines.Select(line => (reservation.OrderId, line.Sku, line.Quantity))).ToList();
+        // Deltas, not absolute values: the CHECK constraints judge the result against the row as it is.
         return transaction.Connection!.ExecuteAsync(new CommandDefinition(
             """
             UPDATE stock s
-            SET available = s.available - l.quantity, reserved = s.reserved + l.quantity, updated_at = now()
-            FROM unnest(@skus::text[], @quantities::int[]) AS l (sku, quantity)
-            WHERE s.sku = l.sku;
-            INSERT INTO reservations (order_id, status) VALUES (@orderId, 'reserved');
+            SET available = s.available + c.available, reserved = s.reserved + c.reserved, sold = s.sold + c.sold, updated_at = now()
+            FROM unnest(@stockSkus::text[], @availableDeltas::bigint[], @reservedDeltas::bigint[], @soldDeltas::bigint[]) AS c (sku, available, reserved, sold)
+            WHERE s.sku = c.sku;
+            INSERT INTO reservations (order_id, status)
+            SELECT * FROM unnest(@createdOrders::uuid[], @createdStatuses::text[]);
             INSERT INTO reservation_lines (order_id, sku, quantity)
-            SELECT @orderId, l.sku, l.quantity FROM unnest(@skus::text[], @quantities::int[]) AS l (sku, quantity);
+            SELECT * FROM unnest(@lineOrders::uuid[], @lineSkus::text[], @lineQuantities::int[]);
+            UPDATE reservations r SET status = c.status, updated_at = now()
+            FROM unnest(@movedOrders::uuid[], @movedStatuses::text[]) AS c (order_id, status)
+            WHERE r.order_id = c.order_id;
             """,
-            new { orderId, skus, quantities }, transaction, cancellationToken: cancellationToken));
-    }
-
-    /// <summary>Records an order that holds nothing (rejected, or cancelled before it was seen placed).</summary>
-    public Task RecordWithoutStockAsync(NpgsqlTransaction transaction, Guid orderId, ReservationStatus status, CancellationToken cancellationToken) =>
-        transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO reservations (order_id, status) VALUES (@orderId, @status)",
-            new { orderId, status = ToSql(status) }, transaction, cancellationToken: cancellationToken));
-
-    /// <summary>The order's reservation status, its row locked until the transaction ends; null when the order is unknown.</summary>
-    public async Task<ReservationStatus?> LockReservationAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken)
-    {
-        var status = await transaction.Connection!.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "SELECT status FROM reservations WHERE order_id = @orderId FOR UPDATE",
-            new { orderId }, transaction, cancellationToken: cancellationToken));
-        return status is null ? null : Enum.Parse<ReservationStatus>(status, ignoreCase: true);
-    }
-
-    /// <summary>Applies <paramref name="move"/> to the reservation (locked by <see cref="LockReservationAsync"/>) and all its units.</summary>
-    public Task MoveAsync(NpgsqlTransaction transaction, Guid orderId, StockMove move, CancellationToken cancellationToken)
-    {
-        // Column names come from the enum, never from input.
-        var source = ToSql(move.Source);
-        var target = ToSql(move.Target);
-        return transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            $"""
-            SELECT s.sku FROM stock s JOIN reservation_lines l ON l.sku = s.sku
-            WHERE l.order_id = @orderId ORDER BY s.sku FOR UPDATE OF s;
-            UPDATE stock s
-            SET {source} = s.{source} - l.quantity, {target} = s.{target} + l.quantity, updated_at = now()
-            FROM reservation_lines l
-            WHERE l.order_id = @orderId AND s.sku = l.sku;
-            UPDATE reservations SET status = @to, updated_at = now() WHERE order_id = @orderId AND status = @from;
-            """,
-            new { orderId, from = ToSql(move.From), to = ToSql(move.To) }, transaction, cancellationToken: cancellationToken));
+            new
+            {
+                stockSkus = stock.Select(change => change.Sku).ToArray(),
+                availableDeltas = stock.Select(change => change.AvailableDelta).ToArray(),
+                reservedDeltas = stock.Select(change => change.ReservedDelta).ToArray(),
+                soldDeltas = stock.Select(change => change.SoldDelta).ToArray(),
+                createdOrders = created.Select(reservation => reservation.OrderId).ToArray(),
+                createdStatuses = created.Select(reservation => ToSql(reservation.Status)).ToArray(),
+                lineOrders = lines.Select(line => line.OrderId).ToArray(),
+                lineSkus = lines.Select(line => line.Sku).ToArray(),
+                lineQuantities = lines.Select(line => line.Quantity).ToArray(),
+                movedOrders = moved.Select(reservation => reservation.OrderId).ToArray(),
+                movedStatuses = moved.Select(reservation => ToSql(reservation.Status)).ToArray(),
+            },
+            transaction, cancellationToken: cancellationToken));
     }
 
     public async Task<IReadOnlyList<StockLevel>> GetAllAsync(CancellationToken cancellationToken)
@@ -126,5 +114,4 @@ public sealed class StockRepository(NpgsqlDataSource dataSource)
 
     private static string ToSql(ReservationStatus status) => status.ToString().ToLowerInvariant();
 
-    private static string ToSql(StockBucket bucket) => bucket.ToString().ToLowerInvariant();
 }

@@ -10,34 +10,47 @@ namespace Checkout.Inventory.Events;
 /// Inventory's part of the saga, from topic "orders": OrderPlaced reserves every line or none and answers with
 /// InventoryReserved or InventoryRejected (through the outbox, in the same transaction); OrderConfirmed sells the
 /// reservation; OrderCancelled releases it, or returns sold units to available. The inbox skips redelivered
-/// messages, and the per-order reservation row makes a second announcement of one order change nothing.
+/// messages, and the per-order reservation row makes a second announcement of one order change nothing. A batch of
+/// events is decided in memory against rows locked up front and written back in one statement (see StockBatch).
 /// </summary>
 public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox outbox, ILogger<OrderEventsHandler> logger) : IMessageHandler
 {
     public const string Topic = "orders";
     public const string PublishTopic = "inventory";
 
+    private StockBatch? _batch;
+
+    private StockBatch Batch => _batch ?? throw new InvalidOperationException("PrepareAsync loads the batch before any event is handled.");
+
     /// <summary>
-    /// Locks, in SKU order and in one statement, every stock row the batch's events will change: the lines of each
-    /// OrderPlaced and the reserved lines of each settled order. A transaction handling several orders then never
-    /// locks one order's SKUs after another's, so partitions handled in parallel cannot deadlock.
+    /// Locks and reads, in one round trip, everything the batch's events may change: the stock of every SKU an
+    /// OrderPlaced names or a known order holds, and the reservations of every order the batch mentions. The events
+    /// are then decided in memory, one after another, and <see cref="CompleteAsync"/> writes the result at once.
     /// </summary>
-    public Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    public async Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var skus = new HashSet<string>(StringComparer.Ordinal);
-        var settledOrders = new List<Guid>();
+        var orderIds = new HashSet<Guid>();
         foreach (var message in messages)
         {
+            string orderId;
             if (message.Is<OrderPlaced>())
-                skus.UnionWith(message.Payload<OrderPlaced>().Lines.Select(line => line.Sku));
-            else if (message.Is<OrderConfirmed>() && Guid.TryParse(message.Payload<OrderConfirmed>().OrderId, out var confirmed))
-                settledOrders.Add(confirmed);
-            else if (message.Is<OrderCancelled>() && Guid.TryParse(message.Payload<OrderCancelled>().OrderId, out var cancelled))
-                settledOrders.Add(cancelled);
+            {
+                var placed = message.Payload<OrderPlaced>();
+                skus.UnionWith(placed.Lines.Select(line => line.Sku));
+                orderId = placed.OrderId;
+            }
+            else if (message.Is<OrderConfirmed>())
+                orderId = message.Payload<OrderConfirmed>().OrderId;
+            else if (message.Is<OrderCancelled>())
+                orderId = message.Payload<OrderCancelled>().OrderId;
+            else
+                continue;
+            // An invalid id is left to HandleAsync, which sends its message to the dead-letter topic.
+            if (Guid.TryParse(orderId, out var id))
+                orderIds.Add(id);
         }
-        return skus.Count == 0 && settledOrders.Count == 0
-            ? Task.CompletedTask
-            : stock.LockStockAsync(transaction, [.. skus], [.. settledOrders], cancellationToken);
+        _batch = await stock.LoadBatchAsync(transaction, [.. skus], [.. orderIds], cancellationToken);
     }
 
     public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
@@ -47,58 +60,57 @@ public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox ou
         if (message.Is<OrderConfirmed>())
         {
             var confirmed = message.Payload<OrderConfirmed>();
-            return OnSettledAsync(ParseOrderId(confirmed.OrderId, message), StockMove.OnConfirmed, "OrderConfirmed",
-                statusWhenUnknown: null, transaction, cancellationToken);
+            OnSettled(ParseOrderId(confirmed.OrderId, message), StockMove.OnConfirmed, "OrderConfirmed", statusWhenUnknown: null);
         }
-        if (message.Is<OrderCancelled>())
+        else if (message.Is<OrderCancelled>())
         {
             var cancelled = message.Payload<OrderCancelled>();
             // Remembered as released when unknown: should its OrderPlaced still arrive, it finds the order handled.
-            return OnSettledAsync(ParseOrderId(cancelled.OrderId, message), StockMove.OnCancelled, "OrderCancelled",
-                statusWhenUnknown: ReservationStatus.Released, transaction, cancellationToken);
+            OnSettled(ParseOrderId(cancelled.OrderId, message), StockMove.OnCancelled, "OrderCancelled", statusWhenUnknown: ReservationStatus.Released);
         }
         return Task.CompletedTask; // other event types of the topic are none of Inventory's business
     }
+
+    /// <summary>Writes the batch's stock and reservation changes, still under the locks <see cref="PrepareAsync"/> took.</summary>
+    public Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        stock.SaveBatchAsync(transaction, Batch, cancellationToken);
 
     private async Task OnPlacedAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var placed = message.Payload<OrderPlaced>();
         var orderId = ParseOrderId(placed.OrderId, message);
         var lines = ToOrderLines(placed);
-        var skus = lines.Select(line => line.Sku).ToArray();
-        var (seen, available) = await stock.LockForReservationAsync(transaction, orderId, skus, cancellationToken);
-        if (seen)
+        if (Batch.StatusOf(orderId) is not null)
         {
             LogAlreadyHandled(logger, orderId);
             return;
         }
 
-        var shortages = Reservation.Shortages(lines, available);
+        var shortages = Reservation.Shortages(lines, Batch.Available(lines.Select(line => line.Sku)));
         if (shortages.Count == 0)
         {
-            await stock.ReserveAsync(transaction, orderId, lines, cancellationToken);
+            Batch.Reserve(orderId, lines);
             var reserved = new InventoryReserved { OrderId = placed.OrderId, Lines = { placed.Lines } };
             await outbox.WriteAsync(transaction, PublishTopic, placed.OrderId, reserved, cancellationToken: cancellationToken);
             LogReserved(logger, orderId, lines.Count);
             return;
         }
 
-        await stock.RecordWithoutStockAsync(transaction, orderId, ReservationStatus.Rejected, cancellationToken);
+        Batch.RecordWithoutStock(orderId, ReservationStatus.Rejected);
         var rejected = new InventoryRejected { OrderId = placed.OrderId };
         rejected.Shortages.AddRange(shortages.Select(s => new StockShortage { Sku = s.Sku, Requested = s.Requested, Available = s.Available }));
         await outbox.WriteAsync(transaction, PublishTopic, placed.OrderId, rejected, cancellationToken: cancellationToken);
         LogRejected(logger, orderId, string.Join(", ", shortages.Select(s => s.Sku)));
     }
 
-    private async Task OnSettledAsync(Guid orderId, Func<ReservationStatus, StockMove?> decide, string eventName,
-        ReservationStatus? statusWhenUnknown, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    private void OnSettled(Guid orderId, Func<ReservationStatus, StockMove?> decide, string eventName, ReservationStatus? statusWhenUnknown)
     {
-        var status = await stock.LockReservationAsync(transaction, orderId, cancellationToken);
+        var status = Batch.StatusOf(orderId);
         if (status is null)
         {
             // Events of one order share a partition and come in order, so Inventory never saw this order placed.
             if (statusWhenUnknown is { } recorded)
-                await stock.RecordWithoutStockAsync(transaction, orderId, recorded, cancellationToken);
+                Batch.RecordWithoutStock(orderId, recorded);
             LogUnknownOrder(logger, eventName, orderId);
             return;
         }
@@ -109,7 +121,7 @@ public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox ou
             LogNothingToMove(logger, eventName, orderId, status.Value);
             return;
         }
-        await stock.MoveAsync(transaction, orderId, move, cancellationToken);
+        Batch.Move(orderId, move);
         LogMoved(logger, orderId, move.From, move.To);
     }
 
