@@ -23,8 +23,9 @@ public sealed record PaymentRecord(
 }
 
 /// <summary>
-/// The payments database (Dapper). Each Record* call upserts the order's payment row and returns it locked until
-/// the caller's transaction ends, so that the two halves of the join (and a cancellation) are applied one at a time.
+/// The payments database (Dapper). A batch of saga events locks its payment rows up front (<see cref="LockBatchAsync"/>),
+/// is decided in memory and written back at once (<see cref="SaveBatchAsync"/>), so that the two halves of the join
+/// (and a cancellation), arriving on different partitions, are applied one transaction at a time.
 /// </summary>
 public sealed class PaymentStore(NpgsqlDataSource dataSource)
 {
@@ -35,53 +36,55 @@ public sealed class PaymentStore(NpgsqlDataSource dataSource)
         provider_reference AS ProviderReference, failure_reason AS FailureReason, refunded_minor AS RefundedMinor, updated_at AS UpdatedAt
         """;
 
-    public Task<PaymentRecord> RecordOrderPlacedAsync(NpgsqlTransaction transaction, Guid orderId, long amountMinor, string currency, string token, CancellationToken cancellationToken) =>
-        UpsertAsync(transaction,
-            """
-            INSERT INTO payments (order_id, order_placed, amount_minor, currency, payment_token)
-            VALUES (@orderId, true, @amountMinor, @currency, @token)
-            ON CONFLICT (order_id) DO UPDATE SET
-                order_placed = true, amount_minor = EXCLUDED.amount_minor, currency = EXCLUDED.currency,
-                payment_token = CASE WHEN payments.status = 1 THEN EXCLUDED.payment_token END, updated_at = now()
+    /// <summary>
+    /// The payments of <paramref name="orderIds"/>, each created as Pending when Payments has not heard of the order
+    /// yet, all locked until the transaction ends. Rows are created and locked in order id order, so two transactions
+    /// (the "orders" and the "inventory" partition of the same orders) never wait for each other in a cycle. One round trip.
+    /// </summary>
+    public async Task<Dictionary<Guid, PaymentRecord>> LockBatchAsync(NpgsqlTransaction transaction, Guid[] orderIds, CancellationToken cancellationToken)
+    {
+        var payments = await transaction.Connection!.QueryAsync<PaymentRecord>(new CommandDefinition(
+            $"""
+            INSERT INTO payments (order_id) SELECT id FROM unnest(@orderIds::uuid[]) AS id ORDER BY id ON CONFLICT (order_id) DO NOTHING;
+            SELECT {Columns} FROM payments WHERE order_id = ANY(@orderIds) ORDER BY order_id FOR UPDATE;
             """,
-            new { orderId, amountMinor, currency, token }, cancellationToken);
+            new { orderIds }, transaction, cancellationToken: cancellationToken));
+        return payments.ToDictionary(payment => payment.OrderId);
+    }
 
-    public Task<PaymentRecord> RecordStockReservedAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken) =>
-        UpsertAsync(transaction,
-            """
-            INSERT INTO payments (order_id, stock_reserved) VALUES (@orderId, true)
-            ON CONFLICT (order_id) DO UPDATE SET stock_reserved = true, updated_at = now()
-            """,
-            new { orderId }, cancellationToken);
-
-    /// <summary>The payment of a cancelled order, locked (created as Pending if Payments never heard of the order).</summary>
-    public Task<PaymentRecord> LockForCancellationAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken) =>
-        UpsertAsync(transaction,
-            """
-            INSERT INTO payments (order_id) VALUES (@orderId)
-            ON CONFLICT (order_id) DO UPDATE SET updated_at = payments.updated_at
-            """,
-            new { orderId }, cancellationToken);
-
-    /// <summary>Records a decided charge; the token is dropped once it is no longer needed.</summary>
-    public Task SaveChargeAsync(NpgsqlTransaction transaction, Guid orderId, PaymentStatus status, int attempts, string? reference, string? failureReason, CancellationToken cancellationToken) =>
-        transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE payments SET status = @status, attempts = attempts + @attempts, provider_reference = @reference,
-                failure_reason = @failureReason, payment_token = NULL, updated_at = now()
-            WHERE order_id = @orderId
-            """,
-            new { orderId, status = (short)status, attempts, reference, failureReason }, transaction, cancellationToken: cancellationToken));
-
-    public Task SaveVoidAsync(NpgsqlTransaction transaction, Guid orderId, CancellationToken cancellationToken) =>
-        transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            "UPDATE payments SET status = 5, payment_token = NULL, updated_at = now() WHERE order_id = @orderId",
-            new { orderId }, transaction, cancellationToken: cancellationToken));
-
-    public Task SaveRefundAsync(NpgsqlTransaction transaction, Guid orderId, long refundedMinor, CancellationToken cancellationToken) =>
-        transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            "UPDATE payments SET status = 4, refunded_minor = @refundedMinor, updated_at = now() WHERE order_id = @orderId",
-            new { orderId, refundedMinor }, transaction, cancellationToken: cancellationToken));
+    /// <summary>Writes <paramref name="payments"/> as they are now (their rows locked by <see cref="LockBatchAsync"/>) in one round trip.</summary>
+    public Task SaveBatchAsync(NpgsqlTransaction transaction, IReadOnlyCollection<PaymentRecord> payments, CancellationToken cancellationToken) =>
+        payments.Count == 0
+            ? Task.CompletedTask
+            : transaction.Connection!.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE payments p SET
+                    status = c.status, order_placed = c.order_placed, stock_reserved = c.stock_reserved,
+                    amount_minor = c.amount_minor, currency = c.currency, payment_token = c.payment_token, attempts = c.attempts,
+                    provider_reference = c.provider_reference, failure_reason = c.failure_reason, refunded_minor = c.refunded_minor,
+                    updated_at = now()
+                FROM unnest(@orderIds::uuid[], @statuses::smallint[], @ordersPlaced::boolean[], @stocksReserved::boolean[],
+                            @amounts::bigint[], @currencies::text[], @tokens::text[], @attempts::integer[],
+                            @references::text[], @failureReasons::text[], @refunded::bigint[])
+                     AS c (order_id, status, order_placed, stock_reserved, amount_minor, currency, payment_token, attempts,
+                           provider_reference, failure_reason, refunded_minor)
+                WHERE p.order_id = c.order_id
+                """,
+                new
+                {
+                    orderIds = payments.Select(p => p.OrderId).ToArray(),
+                    statuses = payments.Select(p => (short)p.Status).ToArray(),
+                    ordersPlaced = payments.Select(p => p.OrderPlaced).ToArray(),
+                    stocksReserved = payments.Select(p => p.StockReserved).ToArray(),
+                    amounts = payments.Select(p => p.AmountMinor).ToArray(),
+                    currencies = payments.Select(p => p.Currency).ToArray(),
+                    tokens = payments.Select(p => p.PaymentToken).ToArray(),
+                    attempts = payments.Select(p => p.Attempts).ToArray(),
+                    references = payments.Select(p => p.ProviderReference).ToArray(),
+                    failureReasons = payments.Select(p => p.FailureReason).ToArray(),
+                    refunded = payments.Select(p => p.RefundedMinor).ToArray(),
+                },
+                transaction, cancellationToken: cancellationToken));
 
     public async Task<PaymentRecord?> GetAsync(Guid orderId, CancellationToken cancellationToken)
     {

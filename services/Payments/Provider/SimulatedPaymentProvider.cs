@@ -10,8 +10,11 @@ namespace Checkout.Payments.Provider;
 /// simulated_provider and is written in the simulator's own transactions, never in its caller's, as an external
 /// system's would be: it remembers a charge even when the caller's transaction rolls back.
 /// </summary>
-public sealed class SimulatedPaymentProvider(NpgsqlDataSource dataSource) : IPaymentProvider
+public sealed class SimulatedPaymentProvider([FromKeyedServices(SimulatedPaymentProvider.LedgerKey)] NpgsqlDataSource dataSource) : IPaymentProvider
 {
+    /// <summary>The service key of the ledger's own data source (see <see cref="AddSimulatedPaymentProvider"/>).</summary>
+    public const string LedgerKey = "simulated-provider-ledger";
+
     public const string DeclineToken = "tok_decline";
     public const string FlakyToken = "tok_flaky";
     public const string TimeoutToken = "tok_timeout";
@@ -24,38 +27,40 @@ public sealed class SimulatedPaymentProvider(NpgsqlDataSource dataSource) : IPay
             await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
         }
 
+        var flaky = token == FlakyToken;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        // One round trip counts the call and reads the key's earlier charge, if any.
+        // One statement (one round trip, one commit) counts the call and decides: the first call with a key that is
+        // not a simulated failure inserts the charge; any later call finds it and answers the same.
         var call = await connection.QuerySingleAsync<LedgerCall>(new CommandDefinition(
             """
             WITH counted AS (
                 INSERT INTO simulated_provider.calls (idempotency_key, calls) VALUES (@idempotencyKey, 1)
                 ON CONFLICT (idempotency_key) DO UPDATE SET calls = simulated_provider.calls.calls + 1
-                RETURNING calls)
-            SELECT counted.calls AS Calls, c.outcome AS Outcome, c.reference AS Reference
-            FROM counted LEFT JOIN simulated_provider.charges c ON c.idempotency_key = @idempotencyKey
+                RETURNING calls),
+            decided AS (
+                INSERT INTO simulated_provider.charges (idempotency_key, outcome, reference, amount_minor, currency)
+                SELECT @idempotencyKey, @outcome, @reference, @amountMinor, @currency FROM counted
+                WHERE NOT (@flaky AND counted.calls <= @flakyFailures)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING outcome, reference)
+            SELECT counted.calls AS Calls, COALESCE(decided.outcome, earlier.outcome) AS Outcome, COALESCE(decided.reference, earlier.reference) AS Reference
+            FROM counted
+            LEFT JOIN decided ON true
+            LEFT JOIN simulated_provider.charges earlier ON earlier.idempotency_key = @idempotencyKey
             """,
-            new { idempotencyKey }, cancellationToken: cancellationToken));
+            new
+            {
+                idempotencyKey, amountMinor, currency, flaky, flakyFailures = FlakyFailures,
+                outcome = token == DeclineToken ? "declined" : "captured", reference = "ch_" + Guid.NewGuid().ToString("N")[..24],
+            },
+            cancellationToken: cancellationToken));
         if (call.Outcome is not null)
             return ToResult(new LedgerCharge(call.Outcome, call.Reference!));
-        if (token == FlakyToken && call.Calls <= FlakyFailures)
+        if (flaky && call.Calls <= FlakyFailures)
             throw new PaymentProviderUnavailableException($"simulated transient failure {call.Calls} of {FlakyFailures}");
-
-        var declined = token == DeclineToken;
-        // The first call with a key decides; a concurrent duplicate inserts nothing, then finds that row and answers the same.
-        var charged = await connection.QuerySingleOrDefaultAsync<LedgerCharge>(new CommandDefinition(
-            """
-            INSERT INTO simulated_provider.charges (idempotency_key, outcome, reference, amount_minor, currency)
-            VALUES (@idempotencyKey, @outcome, @reference, @amountMinor, @currency)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING outcome AS Outcome, reference AS Reference
-            """,
-            new { idempotencyKey, outcome = declined ? "declined" : "captured", reference = "ch_" + Guid.NewGuid().ToString("N")[..24], amountMinor, currency },
-            cancellationToken: cancellationToken));
-        return charged is not null
-            ? ToResult(charged)
-            : await FindAsync(connection, idempotencyKey, cancellationToken)
-              ?? throw new InvalidOperationException($"The simulated provider lost the charge of {idempotencyKey}.");
+        // A concurrent call with the same key inserted the charge after this statement's snapshot: read it now.
+        return await FindAsync(connection, idempotencyKey, cancellationToken)
+            ?? throw new InvalidOperationException($"The simulated provider lost the charge of {idempotencyKey}.");
     }
 
     public async Task<string> RefundAsync(string idempotencyKey, long amountMinor, string currency, CancellationToken cancellationToken)
@@ -80,6 +85,20 @@ public sealed class SimulatedPaymentProvider(NpgsqlDataSource dataSource) : IPay
             "SELECT outcome, reference FROM simulated_provider.charges WHERE idempotency_key = @idempotencyKey",
             new { idempotencyKey }, cancellationToken: cancellationToken));
         return charge is null ? null : ToResult(charge);
+    }
+
+    /// <summary>
+    /// Registers the simulator as the <see cref="IPaymentProvider"/>, its ledger in the database named
+    /// <paramref name="connectionName"/> but with a connection pool of its own: an external provider's capacity is not
+    /// the service's, and its calls, made while a handler holds one of the service's connections, must never wait
+    /// for another of those.
+    /// </summary>
+    public static void AddSimulatedPaymentProvider(IHostApplicationBuilder builder, string connectionName)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName)
+            ?? throw new InvalidOperationException($"No connection string '{connectionName}' for the simulated payment provider's ledger.");
+        builder.Services.AddKeyedSingleton(LedgerKey, (_, _) => new NpgsqlDataSourceBuilder(connectionString) { Name = LedgerKey }.Build());
+        builder.Services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
     }
 
     private static ChargeResult ToResult(LedgerCharge charge) =>
