@@ -43,6 +43,38 @@ public sealed class SagaTests(SagaFixture fixture)
     }
 
     [Fact]
+    public async Task One_checkout_is_one_trace_through_every_event_the_services_publish()
+    {
+        await EnsureAvailableAsync("SKU-1012", 1);
+        var placed = await fixture.PlaceAsync(SagaFixture.NewCustomer("traced"), "tok_visa", ("SKU-1012", 1));
+        Assert.Equal(OrderStatus.Confirmed, (await fixture.WaitForTerminalAsync(placed.OrderId)).Status);
+
+        // Each outbox row keeps the traceparent of the span that wrote it (PlaceOrder's, or the consumer span of the
+        // event that caused it): W3C "00-<trace id>-<span id>-<flags>".
+        var written = new List<(string Service, string Type, string TraceParent)>();
+        foreach (var service in new[] { "orders", "inventory", "payments" })
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(fixture.System.DatabaseConnectionString(service));
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT envelope, traceparent FROM messaging.outbox WHERE message_key = @key ORDER BY sequence", connection);
+            command.Parameters.AddWithValue("key", placed.OrderId);
+            await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                var type = Checkout.Contracts.Messaging.V1.Envelope.Parser.ParseFrom((byte[])reader[0]).Type;
+                written.Add((service, type[(type.LastIndexOf('.') + 1)..], reader.IsDBNull(1) ? "" : reader.GetString(1)));
+            }
+        }
+
+        Assert.Equal(["orders OrderPlaced", "orders OrderConfirmed", "inventory InventoryReserved", "payments PaymentSucceeded"],
+            written.Select(row => $"{row.Service} {row.Type}"));
+        Assert.All(written, row => Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", row.TraceParent));
+        Assert.Single(written.Select(row => row.TraceParent.Split('-')[1]).Distinct());
+        await fixture.ReconcileAsync([placed.OrderId]);
+    }
+
+    [Fact]
     public async Task An_order_a_line_of_which_is_out_of_stock_is_cancelled_with_nothing_reserved_or_charged()
     {
         var customer = SagaFixture.NewCustomer("out-of-stock");

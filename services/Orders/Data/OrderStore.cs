@@ -132,31 +132,72 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
             new { timeout, batchSize }, transaction, cancellationToken: cancellationToken))).AsList();
 
     /// <summary>
+    /// Locks the rows of <paramref name="orderIds"/> that exist until <paramref name="transaction"/> ends, in order id
+    /// order, so that two transactions handling overlapping orders (an order's "inventory" and "payments" events come
+    /// on different partitions) never wait for each other in a cycle. One round trip.
+    /// </summary>
+    public async Task<Dictionary<Guid, LockedOrder>> LockBatchAsync(NpgsqlTransaction transaction, Guid[] orderIds, CancellationToken cancellationToken) =>
+        (await transaction.Connection!.QueryAsync<LockedOrder>(new CommandDefinition(
+            """
+            SELECT order_id AS OrderId, customer_id AS CustomerId, status AS Status, total_minor AS TotalMinor, currency AS Currency
+            FROM orders WHERE order_id = ANY(@orderIds) ORDER BY order_id FOR UPDATE
+            """,
+            new { orderIds }, transaction, cancellationToken: cancellationToken))).ToDictionary(order => order.OrderId);
+
+    /// <summary>
     /// Stores a step of a locked order: its status, its timeline entries and, when it settled the order,
     /// OrderConfirmed or OrderCancelled (with the lines, so that compensations need no lookup).
     /// </summary>
     public async Task SaveStepAsync(NpgsqlTransaction transaction, LockedOrder order, SagaStep step, CancellationToken cancellationToken)
     {
-        if (step.Timeline.Count == 0)
-            return;
-        var connection = transaction.Connection!;
-        await connection.ExecuteAsync(new CommandDefinition(
+        await SaveStepsAsync(transaction, [(order.OrderId, step)], cancellationToken);
+        await WriteSettledEventAsync(transaction, order, step, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores the steps of locked orders, in the order given (an order may take several), in one round trip: each
+    /// order's last status and its timeline entries. Steps with no timeline entry change nothing.
+    /// </summary>
+    public Task SaveStepsAsync(NpgsqlTransaction transaction, IReadOnlyList<(Guid OrderId, SagaStep Step)> steps, CancellationToken cancellationToken)
+    {
+        // One row per order for the UPDATE (several rows for one order would apply only one of them).
+        var orders = new Dictionary<Guid, (short Status, string? Reason)>();
+        var entries = new List<(Guid OrderId, TimelineStep Entry)>();
+        foreach (var (orderId, step) in steps)
+        {
+            if (step.Timeline.Count == 0)
+                continue;
+            var reason = step.CancellationReason ?? (orders.TryGetValue(orderId, out var earlier) ? earlier.Reason : null);
+            orders[orderId] = ((short)step.Status, reason);
+            entries.AddRange(step.Timeline.Select(entry => (orderId, entry)));
+        }
+        if (orders.Count == 0)
+            return Task.CompletedTask;
+        return transaction.Connection!.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE orders SET status = @status, cancellation_reason = COALESCE(@reason, cancellation_reason), updated_at = now()
-            WHERE order_id = @OrderId;
+            UPDATE orders o SET status = c.status, cancellation_reason = COALESCE(c.reason, o.cancellation_reason), updated_at = now()
+            FROM unnest(@orderIds::uuid[], @statuses::smallint[], @reasons::text[]) AS c (order_id, status, reason)
+            WHERE o.order_id = c.order_id;
             INSERT INTO order_timeline (order_id, step, detail)
-            SELECT @OrderId, entry.step, entry.detail FROM unnest(@steps, @details) WITH ORDINALITY AS entry (step, detail, n) ORDER BY entry.n;
+            SELECT e.order_id, e.step, e.detail
+            FROM unnest(@entryOrders::uuid[], @entrySteps::text[], @entryDetails::text[]) WITH ORDINALITY AS e (order_id, step, detail, n)
+            ORDER BY e.n;
             """,
             new
             {
-                order.OrderId,
-                status = (short)step.Status,
-                reason = step.CancellationReason,
-                steps = step.Timeline.Select(entry => entry.Step).ToArray(),
-                details = step.Timeline.Select(entry => entry.Detail).ToArray(),
+                orderIds = orders.Keys.ToArray(),
+                statuses = orders.Values.Select(order => order.Status).ToArray(),
+                reasons = orders.Values.Select(order => order.Reason).ToArray(),
+                entryOrders = entries.Select(entry => entry.OrderId).ToArray(),
+                entrySteps = entries.Select(entry => entry.Entry.Step).ToArray(),
+                entryDetails = entries.Select(entry => entry.Entry.Detail).ToArray(),
             },
             transaction, cancellationToken: cancellationToken));
+    }
 
+    /// <summary>Writes OrderConfirmed or OrderCancelled (with the lines) to the outbox when <paramref name="step"/> settled the order.</summary>
+    public async Task WriteSettledEventAsync(NpgsqlTransaction transaction, LockedOrder order, SagaStep step, CancellationToken cancellationToken)
+    {
         var key = order.OrderId.ToString();
         if (step.Confirmed(order.Status))
         {
@@ -168,7 +209,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
         else if (step.Cancelled(order.Status))
         {
             var cancelled = new OrderCancelled { OrderId = key, CustomerId = order.CustomerId, Reason = step.CancellationReason, WasConfirmed = step.WasConfirmed };
-            var lines = await connection.QueryAsync<OrderLineRecord>(new CommandDefinition(
+            var lines = await transaction.Connection!.QueryAsync<OrderLineRecord>(new CommandDefinition(
                 "SELECT sku, name, quantity, unit_price_minor AS UnitPriceMinor FROM order_lines WHERE order_id = @OrderId ORDER BY line_number",
                 new { order.OrderId }, transaction, cancellationToken: cancellationToken));
             cancelled.Lines.AddRange(lines.Select(ToEventLine));

@@ -9,30 +9,55 @@ namespace Checkout.Orders.Events;
 /// <summary>
 /// Moves orders on with what Inventory and Payments report ("inventory" and "payments" topics). The order's row is
 /// locked for the step, so the timeout sweep and a customer's cancellation wait or skip it; the step and the event
-/// it emits commit with the message's inbox row.
+/// it emits commit with the message's inbox row. A batch locks its orders up front, decides each event in memory
+/// and stores all its steps at once.
 /// </summary>
 public sealed partial class SagaEventsHandler(OrderStore store, ILogger<SagaEventsHandler> logger) : IMessageHandler
 {
     public const string InventoryTopic = "inventory";
     public const string PaymentsTopic = "payments";
 
+    private Dictionary<Guid, LockedOrder>? _orders;
+    private readonly List<(Guid OrderId, SagaStep Step)> _steps = [];
+
+    private Dictionary<Guid, LockedOrder> Orders => _orders ?? throw new InvalidOperationException("PrepareAsync locks the batch's orders before any event is handled.");
+
+    /// <summary>Locks every order the batch's events name, in order id order, in one round trip.</summary>
+    public async Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var orderIds = new HashSet<Guid>();
+        foreach (var message in messages)
+        {
+            // An invalid id is left to HandleAsync, which sends its message to the dead-letter topic.
+            if (Read(message) is ({ } orderId, not null) && Guid.TryParse(orderId, out var id))
+                orderIds.Add(id);
+        }
+        _orders = orderIds.Count == 0 ? [] : await store.LockBatchAsync(transaction, [.. orderIds], cancellationToken);
+    }
+
     public async Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         var (orderId, @event) = Read(message);
         if (@event is null)
             return;
-        var order = await store.LockAsync(transaction, ParseOrderId(orderId, message), cancellationToken);
-        if (order is null)
+        if (!Orders.TryGetValue(ParseOrderId(orderId, message), out var order))
         {
             // Orders publishes OrderPlaced only after the order commits, so this is another system's order: nothing to move.
             LogUnknownOrder(logger, message.Type, orderId);
             return;
         }
         var step = OrderSaga.Apply(order.Status, @event);
-        await store.SaveStepAsync(transaction, order, step, cancellationToken);
+        _steps.Add((order.OrderId, step));
+        // Written here, in the message's span, so that the checkout's trace goes on through the settled event.
+        await store.WriteSettledEventAsync(transaction, order, step, cancellationToken);
+        Orders[order.OrderId] = order with { Status = step.Status };
         if (step.Status != order.Status)
             LogMoved(logger, order.OrderId, order.Status, step.Status, @event.Step, step.CancellationReason);
     }
+
+    /// <summary>Stores every step the batch took, in one round trip, still under the locks <see cref="PrepareAsync"/> took.</summary>
+    public Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        store.SaveStepsAsync(transaction, _steps, cancellationToken);
 
     private static (string OrderId, SagaEvent? Event) Read(ConsumedMessage message)
     {
