@@ -39,6 +39,7 @@ public sealed class PoisonMessageException(string message, Exception? innerExcep
 public sealed class ConsumedMessage
 {
     private readonly Envelope envelope;
+    private IMessage? payload;
 
     internal ConsumedMessage(Envelope envelope, Guid messageId, string topic, int partition, long offset, string key)
     {
@@ -67,13 +68,18 @@ public sealed class ConsumedMessage
     public bool Is<T>() where T : IMessage<T>, new() => envelope.Type == PayloadType<T>.Name;
 
     /// <summary>The payload as <typeparamref name="T"/>; a payload of another type or one that cannot be parsed is a poison message.</summary>
+    /// <remarks>Parsed once: a handler's PrepareAsync and HandleAsync both read it.</remarks>
     public T Payload<T>() where T : IMessage<T>, new()
     {
         if (!Is<T>())
             throw new PoisonMessageException($"Message {MessageId} is a {envelope.Type}, not a {PayloadType<T>.Name}.");
+        if (payload is T parsed)
+            return parsed;
         try
         {
-            return PayloadType<T>.Parser.ParseFrom(envelope.Payload);
+            parsed = PayloadType<T>.Parser.ParseFrom(envelope.Payload);
+            payload = parsed;
+            return parsed;
         }
         catch (InvalidProtocolBufferException exception)
         {

@@ -14,7 +14,7 @@ builder.AddKafkaMessaging()
     .AddOutbox()
     .AddConsumer<PaymentEventsHandler>(PaymentEventsHandler.OrdersTopic, PaymentEventsHandler.InventoryTopic);
 builder.Services.Configure<StandardResilienceOptions>(PaymentGateway.OptionsName, builder.Configuration.GetSection(PaymentGateway.SectionName));
-SimulatedPaymentProvider.AddSimulatedPaymentProvider(builder, "paymentsdb");
+builder.AddSimulatedPaymentProvider("paymentsdb");
 builder.Services.AddSingleton<PaymentGateway>();
 builder.Services.AddSingleton<PaymentStore>();
 builder.Services.AddSingleton<PaymentsApi>();

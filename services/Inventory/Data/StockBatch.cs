@@ -65,7 +65,7 @@ public sealed class StockBatch
 internal sealed class StockChange(string sku, long available)
 {
     public string Sku { get; } = sku;
-    public long Available { get; private set; } = available;
+    public long Available => available + AvailableDelta;
     public long AvailableDelta { get; private set; }
     public long ReservedDelta { get; private set; }
     public long SoldDelta { get; private set; }
@@ -83,7 +83,6 @@ internal sealed class StockChange(string sku, long available)
         {
             case StockBucket.Available:
                 AvailableDelta += quantity;
-                Available += quantity;
                 break;
             case StockBucket.Reserved:
                 ReservedDelta += quantity;

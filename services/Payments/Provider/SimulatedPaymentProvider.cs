@@ -12,7 +12,7 @@ namespace Checkout.Payments.Provider;
 /// </summary>
 public sealed class SimulatedPaymentProvider([FromKeyedServices(SimulatedPaymentProvider.LedgerKey)] NpgsqlDataSource dataSource) : IPaymentProvider
 {
-    /// <summary>The service key of the ledger's own data source (see <see cref="AddSimulatedPaymentProvider"/>).</summary>
+    /// <summary>The service key of the ledger's own data source (see <see cref="SimulatedPaymentProviderExtensions"/>).</summary>
     public const string LedgerKey = "simulated-provider-ledger";
 
     public const string DeclineToken = "tok_decline";
@@ -87,24 +87,28 @@ public sealed class SimulatedPaymentProvider([FromKeyedServices(SimulatedPayment
         return charge is null ? null : ToResult(charge);
     }
 
-    /// <summary>
-    /// Registers the simulator as the <see cref="IPaymentProvider"/>, its ledger in the database named
-    /// <paramref name="connectionName"/> but with a connection pool of its own: an external provider's capacity is not
-    /// the service's, and its calls, made while a handler holds one of the service's connections, must never wait
-    /// for another of those.
-    /// </summary>
-    public static void AddSimulatedPaymentProvider(IHostApplicationBuilder builder, string connectionName)
-    {
-        var connectionString = builder.Configuration.GetConnectionString(connectionName)
-            ?? throw new InvalidOperationException($"No connection string '{connectionName}' for the simulated payment provider's ledger.");
-        builder.Services.AddKeyedSingleton(LedgerKey, (_, _) => new NpgsqlDataSourceBuilder(connectionString) { Name = LedgerKey }.Build());
-        builder.Services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
-    }
-
     private static ChargeResult ToResult(LedgerCharge charge) =>
         charge.Outcome == "captured" ? ChargeResult.Capture(charge.Reference) : ChargeResult.Decline("card declined");
 
     private sealed record LedgerCharge(string Outcome, string Reference);
 
     private sealed record LedgerCall(int Calls, string? Outcome, string? Reference);
+}
+
+public static class SimulatedPaymentProviderExtensions
+{
+    /// <summary>
+    /// Registers the simulator as the <see cref="IPaymentProvider"/>, its ledger in the database named
+    /// <paramref name="connectionName"/> but with a connection pool of its own: an external provider's capacity is not
+    /// the service's, and its calls, made while a handler holds one of the service's connections, must never wait
+    /// for another of those.
+    /// </summary>
+    public static IHostApplicationBuilder AddSimulatedPaymentProvider(this IHostApplicationBuilder builder, string connectionName)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName)
+            ?? throw new InvalidOperationException($"No connection string '{connectionName}' for the simulated payment provider's ledger.");
+        builder.Services.AddKeyedSingleton(SimulatedPaymentProvider.LedgerKey, (_, _) => new NpgsqlDataSourceBuilder(connectionString) { Name = SimulatedPaymentProvider.LedgerKey }.Build());
+        builder.Services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
+        return builder;
+    }
 }
