@@ -5,8 +5,6 @@ using Checkout.ServiceDefaults.Grpc;
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -112,9 +110,7 @@ public sealed class EchoServerFixture : IAsyncLifetime
             {
                 for (var i = 0; i < request.Count; i++) await stream.WriteAsync(new EchoReply { Message = i.ToString() });
             }));
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        Address = new Uri(address);
+        Address = await _app.StartOnFreePortAsync(TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -3,9 +3,6 @@ using Checkout.Grpc.Tests.Echo;
 using Checkout.ServiceDefaults.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -39,9 +36,7 @@ public sealed class ExceptionStatusMappingTests : IAsyncLifetime
                 "own-status" => throw new RpcException(new Status(StatusCode.FailedPrecondition, "the handler's own status")),
                 _ => throw new InvalidOperationException(Secret),
             }));
-        await _app.StartAsync(TestContext.Current.CancellationToken);
-        var address = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        _client = GrpcClient.Create(new Uri(address));
+        _client = GrpcClient.Create(await _app.StartOnFreePortAsync(TestContext.Current.CancellationToken));
     }
 
     private Task<RpcException> CallAsync(string message) => Assert.ThrowsAsync<RpcException>(() =>

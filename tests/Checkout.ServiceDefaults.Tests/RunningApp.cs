@@ -1,10 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Checkout.ServiceDefaults.Tests;
 
@@ -34,18 +30,7 @@ internal sealed class RunningApp : IAsyncDisposable
         configureBuilder(builder);
         var app = builder.Build();
         configureApp(app);
-        try
-        {
-            await app.StartAsync(TestContext.Current.CancellationToken);
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new RunningApp(app, new Uri(address));
+        return new RunningApp(app, await app.StartOnFreePortAsync(TestContext.Current.CancellationToken));
     }
 
     public async ValueTask DisposeAsync()

@@ -3,9 +3,6 @@ using Checkout.Contracts.Catalog.V1;
 using Checkout.ServiceDefaults.Grpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -63,9 +60,7 @@ public sealed class OrdersFakeCatalog : IAsyncDisposable
                 response.Products.AddRange(request.Skus.Select(sku => Products.Single(p => p.Sku == sku)));
                 return Task.FromResult(response);
             }));
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        catalog = new OrdersFakeCatalog(app, new Uri(address));
+        catalog = new OrdersFakeCatalog(app, await app.StartOnFreePortAsync(cancellationToken));
         return catalog;
     }
 
