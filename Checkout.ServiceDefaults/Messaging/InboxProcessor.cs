@@ -151,7 +151,7 @@ internal sealed partial class InboxProcessor(
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // The events the handlers publish are written together, just before the commit.
-        outbox?.Buffer(transaction);
+        using var buffering = outbox?.Buffer(transaction);
 
         // One insert for the whole batch; the rows it did not insert are messages already handled. A concurrent
         // transaction inserting the same id makes this one wait for its outcome, so no message is handled twice.

@@ -86,8 +86,22 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         return messageId;
     }
 
-    /// <summary>From now on, events written in <paramref name="transaction"/> wait for <see cref="FlushAsync"/>.</summary>
-    public void Buffer(NpgsqlTransaction transaction) => buffered.AddOrUpdate(transaction, []);
+    /// <summary>
+    /// From now on until the returned scope is disposed, events written in <paramref name="transaction"/> wait for
+    /// <see cref="FlushAsync"/>. Dispose it however the transaction ends: Npgsql gives a pooled connection's next
+    /// transaction the same NpgsqlTransaction object, so a buffer left behind by a failed transaction would swallow
+    /// the events of whatever transaction (an API call's) runs next on that connection.
+    /// </summary>
+    public BufferScope Buffer(NpgsqlTransaction transaction)
+    {
+        buffered.AddOrUpdate(transaction, []);
+        return new BufferScope(this, transaction);
+    }
+
+    public readonly struct BufferScope(Outbox outbox, NpgsqlTransaction transaction) : IDisposable
+    {
+        public void Dispose() => outbox.buffered.Remove(transaction);
+    }
 
     /// <summary>Writes the events buffered for <paramref name="transaction"/> in one statement, in the order they were written.</summary>
     public async Task FlushAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)

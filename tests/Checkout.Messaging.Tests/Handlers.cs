@@ -74,3 +74,13 @@ internal sealed class ForwardingHandler(IOutbox outbox, ForwardTo forwardTo, Tes
         await outbox.WriteAsync(transaction, forwardTo.Topic, message.Key, placed, message.CorrelationId, cancellationToken);
     }
 }
+
+/// <summary>Writes the next event through the outbox, then fails: its transaction ends before the outbox flush.</summary>
+internal sealed class PublishThenFailHandler(IOutbox outbox, ForwardTo forwardTo) : IMessageHandler
+{
+    public async Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await outbox.WriteAsync(transaction, forwardTo.Topic, message.Key, message.Payload<OrderPlaced>(), message.CorrelationId, cancellationToken);
+        throw new InvalidOperationException("Injected failure after an outbox write.");
+    }
+}

@@ -2,6 +2,8 @@ using Checkout.AppHost.Infrastructure;
 using Checkout.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Google.Protobuf;
+using Npgsql;
 
 namespace Checkout.Messaging.Tests;
 
@@ -36,6 +38,37 @@ public sealed class OutboxTests(MessagingFixture fixture)
         Assert.Equal(HealthStatus.Healthy, health.Status);
         Assert.Contains("messaging-outbox", health.Entries.Keys);
         Assert.Contains($"messaging-consumer-{topic}", health.Entries.Keys);
+    }
+
+    [Fact]
+    public async Task A_consumer_transaction_that_fails_after_an_outbox_write_does_not_swallow_the_events_of_the_connection_next_transaction()
+    {
+        // Npgsql hands a pooled connection's next transaction the same NpgsqlTransaction object: events a failed
+        // consumer transaction buffered must not stay attached to it. A small pool makes the API writes below reuse
+        // the connections the failed transactions ran on.
+        var database = await fixture.CreateDatabaseAsync() + ";Maximum Pool Size=4";
+        var (input, output) = (fixture.NewTopic("orders"), fixture.NewTopic("forwarded"));
+        await RawKafka.ProduceAsync(fixture.Kafka.BootstrapServers, input,
+            TestEvents.Interleaved(keys: 3, perKey: 2).Select(e => (e.Key, RawKafka.Envelope(e.Key, e.Sequence).ToByteArray())));
+        await using var service = await TestService.StartAsync(MessagingFixture.NewServiceName("failing"), database, fixture.Kafka.BootstrapServers,
+            m => m.AddOutbox().AddConsumer<PublishThenFailHandler>(input), services: s => s.AddSingleton(new ForwardTo(output)));
+        await Eventually.UntilAsync(() => Task.FromResult(RawKafka.ReadAll(fixture.Kafka.BootstrapServers, input + ".dlq").Count == 6),
+            "every message failed its attempts and went to the dead-letter topic");
+
+        var dataSource = service.Host.Services.GetRequiredService<NpgsqlDataSource>();
+        var written = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+            written.Add(await service.Outbox.WriteAsync(transaction, output, $"api-{i}", TestEvents.Placed($"api-{i}", i), cancellationToken: TestContext.Current.CancellationToken));
+            await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        }
+
+        var stored = await Database.ScalarAsync(database,
+            $"SELECT count(*) FROM messaging.outbox WHERE message_id IN ({string.Join(", ", written.Select(id => $"'{id}'"))})");
+        Assert.Equal(written.Count, stored);
+        Assert.Equal(0L, await Database.ScalarAsync(database, "SELECT count(*) FROM messaging.outbox WHERE message_key NOT LIKE 'api-%'"));
     }
 
     [Fact]
