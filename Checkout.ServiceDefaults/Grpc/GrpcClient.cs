@@ -79,10 +79,12 @@ public sealed class GrpcClient
             };
             var headers = httpRequest.Headers;
             headers.TryAddWithoutValidation("te", "trailers");
-            if (options.Deadline is { } deadline)
+            // DateTime.MaxValue is Grpc.Core's "no deadline" (ServerCallContext.Deadline of a call that has none).
+            if (options.Deadline is { } deadline && deadline != DateTime.MaxValue)
             {
                 var timeout = deadline.ToUniversalTime() - DateTime.UtcNow;
                 if (timeout <= TimeSpan.Zero) throw new RpcException(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"));
+                if (timeout > GrpcProtocol.MaxTimeout) (timeout, deadline) = (GrpcProtocol.MaxTimeout, DateTime.UtcNow + GrpcProtocol.MaxTimeout);
                 headers.TryAddWithoutValidation(GrpcProtocol.TimeoutHeader, GrpcProtocol.FormatTimeout(timeout));
                 httpRequest.Options.Set(GrpcDeadlineHandler.DeadlineOption, deadline.ToUniversalTime());
                 deadlineSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

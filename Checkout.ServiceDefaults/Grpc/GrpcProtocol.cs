@@ -36,7 +36,13 @@ internal static class GrpcProtocol
         BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)messageLength);
     }
 
-    /// <summary>grpc-timeout: 1 to 8 ASCII digits then a unit (H M S m u n).</summary>
+    /// <summary>
+    /// The longest deadline a call gets: grpc-timeout can say up to 99,999,999 hours, but a timer runs at most
+    /// about 49 days and a deadline must stay a DateTime. Longer timeouts are cut to this.
+    /// </summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(30);
+
+    /// <summary>grpc-timeout: 1 to 8 ASCII digits then a unit (H M S m u n); at most <see cref="MaxTimeout"/>.</summary>
     public static bool TryParseTimeout(string? value, out TimeSpan timeout)
     {
         timeout = default;
@@ -53,7 +59,7 @@ internal static class GrpcProtocol
             case 'n': ticks = amount / 100; break;
             default: return false;
         }
-        timeout = TimeSpan.FromTicks(ticks);
+        timeout = ticks > MaxTimeout.Ticks ? MaxTimeout : TimeSpan.FromTicks(ticks);
         return true;
     }
 

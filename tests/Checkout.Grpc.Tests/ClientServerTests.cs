@@ -62,6 +62,17 @@ public sealed class ClientServerTests : IClassFixture<EchoServerFixture>, IDispo
     }
 
     [Fact]
+    public async Task No_deadline_and_a_deadline_centuries_away_both_make_the_call()
+    {
+        foreach (var deadline in new[] { DateTime.MaxValue, DateTime.UtcNow.AddYears(200) })
+        {
+            var reply = await _client.UnaryAsync(EchoMethods.Echo, new EchoRequest { Message = "far" },
+                new CallOptions(deadline: deadline, cancellationToken: TestContext.Current.CancellationToken));
+            Assert.Equal("far", reply.Message);
+        }
+    }
+
+    [Fact]
     public async Task Metadata_round_trips_through_our_client_and_server()
     {
         var response = await _client.UnaryCallAsync(EchoMethods.Metadata, new EchoRequest(),

@@ -87,6 +87,18 @@ public sealed class RawHttp2Tests(EchoServerFixture server) : IClassFixture<Echo
         await server.CancellationObserved("server-deadline").Task.WaitAsync(TimeSpan.FromSeconds(30), Cancellation);
     }
 
+    [Theory]
+    [InlineData("99999999H")]
+    [InlineData("1200H")]
+    [InlineData("99999999S")]
+    public async Task A_valid_grpc_timeout_longer_than_any_timer_is_served(string timeout)
+    {
+        using var response = await SendAsync(EchoPath, Frame(new EchoRequest { Message = "long deadline" }), request => request.Headers.TryAddWithoutValidation("grpc-timeout", timeout));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(StatusCode.OK, await ReadStatusAsync(response));
+    }
+
     /// <summary>One uncompressed length-prefixed message (a short one: the length fits the last prefix byte).</summary>
     private static byte[] Frame(IMessage message) => [0, 0, 0, 0, (byte)message.CalculateSize(), .. message.ToByteArray()];
 
