@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Checkout.Contracts.Messaging.V1;
+using Checkout.ServiceDefaults.Postgres;
 using Confluent.Kafka;
 using Dapper;
 using Google.Protobuf;
@@ -119,14 +120,9 @@ internal sealed partial class InboxProcessor(
         }
     }
 
-    // The database cannot be reached, or dropped the connection (class 08, or 57P01-57P03: shut down, cannot connect now).
-    private static bool IsDatabaseUnavailable(Exception exception) => exception switch
-    {
-        DatabaseUnavailableException => true,
-        PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal),
-        NpgsqlException => true, // an I/O failure, not an error the server returned
-        _ => false,
-    };
+    // Not the message's fault: the database cannot be reached, or is going away (the same rule as a gRPC call's).
+    private static bool IsDatabaseUnavailable(Exception exception) =>
+        exception is DatabaseUnavailableException || DatabaseOutage.IsOutage(exception);
 
     private async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
@@ -249,7 +245,6 @@ internal sealed partial class InboxProcessor(
             }
             catch (Exception exception) when (!lane.StopToken.IsCancellationRequested)
             {
-                producer.OnError(exception);
                 LogDeadLetterFailed(logger, exception, topic);
             }
             await Task.Delay(Backoff.Delay(attempt, settings.RetryMinDelay, settings.RetryMaxDelay), lane.StopToken);

@@ -15,18 +15,30 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
     private IProducer<string, byte[]>? producer;
     private bool disposed;
 
-    public Task<DeliveryResult<string, byte[]>> ProduceAsync(string topic, Message<string, byte[]> message, CancellationToken cancellationToken) =>
-        Current().ProduceAsync(topic, message, cancellationToken);
-
-    /// <summary>Replaces the producer when <paramref name="exception"/> says it can no longer be used.</summary>
-    public void OnError(Exception exception)
+    /// <summary>Publishes through the current producer; a fatal error replaces that producer (and only it) for the next call.</summary>
+    public async Task<DeliveryResult<string, byte[]>> ProduceAsync(string topic, Message<string, byte[]> message, CancellationToken cancellationToken)
     {
-        if (exception is not KafkaException { Error.IsFatal: true })
-            return;
+        var current = Current();
+        try
+        {
+            return await current.ProduceAsync(topic, message, cancellationToken);
+        }
+        catch (KafkaException exception) when (exception.Error.IsFatal)
+        {
+            Replace(current, exception);
+            throw;
+        }
+    }
+
+    // Late failures of an already replaced producer must not dispose its successor, which has deliveries in flight.
+    private void Replace(IProducer<string, byte[]> failed, KafkaException exception)
+    {
         lock (gate)
         {
+            if (!ReferenceEquals(producer, failed))
+                return;
             LogFatal(logger, exception.Message);
-            producer?.Dispose();
+            producer.Dispose();
             producer = null;
         }
     }

@@ -162,7 +162,6 @@ internal sealed partial class OutboxDispatcher(
                 if (blockedKeys.Add(row.MessageKey))
                     failed.Add(row.Sequence);
                 var error = delivery.Exception?.GetBaseException() ?? new InvalidOperationException("Published after an earlier event of the same key failed.");
-                producer.OnError(error);
                 firstError ??= error.Message;
                 activities[i]?.SetStatus(ActivityStatusCode.Error, error.Message);
             }
@@ -186,20 +185,21 @@ internal sealed partial class OutboxDispatcher(
 
     private Task<DeliveryResult<string, byte[]>> Produce(OutboxRow row, Activity? activity)
     {
-        var headers = new Headers
-        {
-            { MessageHeaders.MessageId, Encoding.UTF8.GetBytes(row.MessageId.ToString()) },
-            { MessageHeaders.MessageType, Encoding.UTF8.GetBytes(EnvelopeType(row.Envelope)) },
-        };
-        // The consumer continues the publish span; without a listener, the business transaction's context itself.
-        var traceParent = activity?.Id ?? row.TraceParent;
-        var traceState = activity is null ? row.TraceState : activity.TraceStateString;
-        if (traceParent is not null)
-            headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent));
-        if (traceState is not null)
-            headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(traceState));
         try
         {
+            // Inside the try: a row that cannot be read fails its own delivery, not the whole round.
+            var headers = new Headers
+            {
+                { MessageHeaders.MessageId, Encoding.UTF8.GetBytes(row.MessageId.ToString()) },
+                { MessageHeaders.MessageType, Encoding.UTF8.GetBytes(EnvelopeType(row.Envelope)) },
+            };
+            // The consumer continues the publish span; without a listener, the business transaction's context itself.
+            var traceParent = activity?.Id ?? row.TraceParent;
+            var traceState = activity is null ? row.TraceState : activity.TraceStateString;
+            if (traceParent is not null)
+                headers.Add(MessageHeaders.TraceParent, Encoding.UTF8.GetBytes(traceParent));
+            if (traceState is not null)
+                headers.Add(MessageHeaders.TraceState, Encoding.UTF8.GetBytes(traceState));
             return producer.ProduceAsync(row.Topic, new Message<string, byte[]> { Key = row.MessageKey, Value = row.Envelope, Headers = headers },
                 CancellationToken.None);
         }

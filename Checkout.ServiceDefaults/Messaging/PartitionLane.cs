@@ -82,6 +82,11 @@ internal sealed class PartitionLane : IDisposable
         {
             // Stopped: what is finished has been recorded; the rest is read again by the partition's next owner.
         }
+        catch (Exception) when (AbandonToken.IsCancellationRequested)
+        {
+            // Abandoned mid-batch (the partition was lost): whatever the cut-short handling threw, its transaction
+            // rolled back and the partition's next owner handles those messages again.
+        }
     }
 
     public void Dispose()
