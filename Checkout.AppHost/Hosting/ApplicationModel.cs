@@ -35,14 +35,7 @@ public interface IResourceWithConnectionString
 }
 
 /// <summary>A PostgreSQL server: embedded (started by the host) or external (a connection string), per configuration.</summary>
-public sealed class PostgresServerResource(string name) : Resource(name)
-{
-    private readonly List<PostgresDatabaseResource> _databases = [];
-
-    public IReadOnlyList<PostgresDatabaseResource> Databases => _databases;
-
-    internal void Add(PostgresDatabaseResource database) => _databases.Add(database);
-}
+public sealed class PostgresServerResource(string name) : Resource(name);
 
 /// <summary>A database of a <see cref="PostgresServerResource"/>, created at start when it does not exist.</summary>
 public sealed class PostgresDatabaseResource(string name, PostgresServerResource server) : Resource(name), IResourceWithConnectionString

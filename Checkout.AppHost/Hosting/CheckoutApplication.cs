@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Checkout.AppHost.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Checkout.AppHost.Hosting;
@@ -21,16 +20,13 @@ public sealed class CheckoutApplication
     // Set while tests capture the model of Program.cs (see FromProgram): Build() hands the application over instead of running it.
     private static readonly AsyncLocal<StrongBox<CheckoutApplication?>?> s_capture = new();
 
-    private CheckoutApplication(ApplicationModel model, IConfiguration configuration, HostSettings settings)
+    private CheckoutApplication(ApplicationModel model, HostSettings settings)
     {
         Model = model;
-        Configuration = configuration;
         Settings = settings;
     }
 
     public ApplicationModel Model { get; }
-
-    public IConfiguration Configuration { get; }
 
     /// <summary>Every resource's console output, bounded, while <see cref="Run"/> runs (for the dashboard to come).</summary>
     public ResourceLogs Logs { get; } = new(Console.Out);
@@ -42,9 +38,9 @@ public sealed class CheckoutApplication
 
     public static CheckoutApplicationBuilder CreateBuilder(string[] args) => new(args);
 
-    internal static CheckoutApplication Built(ApplicationModel model, IConfiguration configuration, HostSettings settings)
+    internal static CheckoutApplication Built(ApplicationModel model, HostSettings settings)
     {
-        var application = new CheckoutApplication(model, configuration, settings);
+        var application = new CheckoutApplication(model, settings);
         if (s_capture.Value is { } capture)
         {
             capture.Value = application;

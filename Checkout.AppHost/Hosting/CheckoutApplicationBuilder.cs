@@ -95,7 +95,7 @@ public sealed class CheckoutApplicationBuilder
         }
 
         var settings = HostSettings.Read(Configuration, RepositoryRoot);
-        return CheckoutApplication.Built(model, Configuration, settings);
+        return CheckoutApplication.Built(model, settings);
     }
 
     private static void ThrowIfWaitCycle(ProjectResource project, List<ProjectResource> path)

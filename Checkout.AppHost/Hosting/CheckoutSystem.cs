@@ -39,8 +39,7 @@ public sealed class CheckoutSystem : IAsyncDisposable
         .Select(project => new ServiceDefinition(
             project.Name,
             Path.GetRelativePath(FindRepositoryRoot(), project.ProjectPath),
-            project.ConnectionReferences.OfType<PostgresDatabaseResource>().Select(database => database.Name).FirstOrDefault(),
-            [.. project.ServiceReferences.Select(reference => reference.Name)]))
+            project.ConnectionReferences.OfType<PostgresDatabaseResource>().Select(database => database.Name).FirstOrDefault()))
         .ToList());
 
     private readonly Orchestrator _orchestrator;
@@ -64,9 +63,6 @@ public sealed class CheckoutSystem : IAsyncDisposable
 
     /// <summary>The project named <paramref name="name"/> (catalog, orders, inventory, payments, notifications...).</summary>
     public ServiceProcess this[string name] => _orchestrator.Project(name);
-
-    /// <summary>Each resource's current state, as the AppHost reports it.</summary>
-    public IReadOnlyDictionary<string, (ResourceState State, string Detail)> States => _orchestrator.States;
 
     /// <summary>Starts the infrastructure and every project, and returns once all of them are healthy.</summary>
     public static async Task<CheckoutSystem> StartAsync(CheckoutSystemOptions? options = null, CancellationToken cancellationToken = default)
@@ -97,5 +93,5 @@ public sealed class CheckoutSystem : IAsyncDisposable
     public static string FindRepositoryRoot() => CheckoutApplicationBuilder.DefaultRepositoryRoot;
 }
 
-/// <summary>A project of the system: logical name, project (relative to the repository root), database (if any), and the projects it calls.</summary>
-public sealed record ServiceDefinition(string Name, string ProjectPath, string? Database, IReadOnlyList<string> References);
+/// <summary>A project of the system: logical name, project (relative to the repository root) and database (if any).</summary>
+public sealed record ServiceDefinition(string Name, string ProjectPath, string? Database);

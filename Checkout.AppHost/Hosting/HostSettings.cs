@@ -160,19 +160,20 @@ internal sealed class HostSettings
         new($"{key} is '{value}'; it must be {expected}.");
 }
 
-/// <summary>
-/// The host could not do what the application declares: a bad setting, a port in use, a project that does not
-/// build or never becomes healthy. The message names the resource and what to do; the host prints it, not a stack trace.
-/// </summary>
 /// <summary>How the projects' connection pools share one PostgreSQL server.</summary>
 public static class PostgresPools
 {
     /// <summary>
     /// The services share one cluster (max_connections 100, 3 reserved for superusers); with Npgsql's default of 100
     /// per pool, a burst on one service would take every connection and the others would fail with "too many
-    /// clients already". Six pools of 16 fit, and 16 is plenty on a few cores.
+    /// clients already". Five services' pools of 16 (and the simulated payment provider's ledger pool of 4) fit, and 16 is
+    /// plenty on a few cores.
     /// </summary>
     public const int DefaultMaxPoolSize = 16;
 }
 
+/// <summary>
+/// The host could not do what the application declares: a bad setting, a port in use, a project that does not
+/// build or never becomes healthy. The message names the resource and what to do; the host prints it, not a stack trace.
+/// </summary>
 public sealed class HostingException(string message) : InvalidOperationException(message);

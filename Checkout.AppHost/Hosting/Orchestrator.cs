@@ -61,7 +61,6 @@ internal sealed class Orchestrator : IAsyncDisposable
         }
     }
 
-    public ApplicationModel Model => _model;
 
     /// <summary>Each resource's current state and what goes with it (address, exit code...).</summary>
     public IReadOnlyDictionary<string, (ResourceState State, string Detail)> States => _states;
@@ -94,6 +93,8 @@ internal sealed class Orchestrator : IAsyncDisposable
             CheckSettings();
             CheckFixedPorts();
             var ready = new Dictionary<Resource, Task>();
+            // A project's readiness exists before any project starts, so that WaitFor works whatever the declaration order.
+            var projectsReady = _model.Projects.ToDictionary(project => project, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             var build = Guard(BuildAsync(failed.Token), failed);
             foreach (var resource in _model.Resources)
             {
@@ -102,7 +103,7 @@ internal sealed class Orchestrator : IAsyncDisposable
                     PostgresServerResource server => Guard(StartPostgresAsync(server, failed.Token), failed),
                     PostgresDatabaseResource database => Guard(CreateDatabaseAsync(database, ready[database.Server], failed.Token), failed),
                     KafkaResource kafka => Guard(StartKafkaAsync(kafka, failed.Token), failed),
-                    ProjectResource => Task.CompletedTask, // replaced below, once every endpoint is known
+                    ProjectResource project => projectsReady[project].Task, // started below, once every endpoint is known
                     _ => throw new NotSupportedException($"The host cannot run a {resource.GetType().Name}."),
                 };
             }
@@ -113,12 +114,11 @@ internal sealed class Orchestrator : IAsyncDisposable
                 _projects[project.Name] = CreateProcess(project);
             }
 
-            foreach (var project in _model.Projects)
-            {
-                ready[project] = Guard(StartProjectAsync(project, build, project.WaitsFor.Select(dependency => ready[dependency]), failed.Token), failed);
-            }
+            var starts = _model.Projects.Select(project => ReportAsync(
+                Guard(StartProjectAsync(project, build, project.WaitsFor.Select(dependency => ready[dependency]).ToList(), failed.Token), failed),
+                projectsReady[project])).ToList();
 
-            all = Task.WhenAll(ready.Values.Append(build));
+            all = Task.WhenAll(ready.Values.Concat(starts).Append(build));
             await all;
         }
         catch (Exception exception)
@@ -128,6 +128,12 @@ internal sealed class Orchestrator : IAsyncDisposable
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(FirstFailure(all?.Exception ?? exception) ?? exception);
             throw;
         }
+    }
+
+    private static async Task ReportAsync(Task start, TaskCompletionSource ready)
+    {
+        await start.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        ready.SetFromTask(start);
     }
 
     /// <summary>Stops projects (SIGTERM, then KILL after AppHost:StopTimeout), then brokers, then database servers; idempotent.</summary>
@@ -429,8 +435,9 @@ internal sealed class Orchestrator : IAsyncDisposable
         var restarts = DateTime.UtcNow - history.HealthySince >= policy.ResetAfter ? 0 : history.Restarts;
         try
         {
-            // Ctrl+C in a terminal reaches the whole process group: the projects stop on it at the moment the host
-            // does. A short wait lets the host's own stop come first, so that such an exit is not reported as a crash.
+            // A TERM sent to the whole process group (a service manager's stop) reaches the projects at the moment it
+            // reaches the host. A short wait lets the host's own stop come first, so that such an exit is not reported
+            // as a crash.
             await Task.Delay(TimeSpan.FromMilliseconds(250), _stopping.Token);
             Report(project.Name, ResourceState.Exited, $"exit code {exitCode.ToString(CultureInfo.InvariantCulture)}, unexpectedly");
             while (true)

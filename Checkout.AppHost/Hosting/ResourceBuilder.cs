@@ -25,7 +25,6 @@ public static class ResourceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(server);
         var database = new PostgresDatabaseResource(name, server.Resource);
-        server.Resource.Add(database);
         return server.ApplicationBuilder.AddResource(database);
     }
 

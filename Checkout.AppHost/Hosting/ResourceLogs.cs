@@ -1,27 +1,19 @@
-using System.Collections.Concurrent;
-using Checkout.AppHost.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace Checkout.AppHost.Hosting;
 
 /// <summary>
 /// The console output of every resource (a project's standard output and error, the embedded PostgreSQL's log, the
-/// host's own messages about it), kept per resource and bounded, for the dashboard to come; also written to the
-/// host's console, each line prefixed with the resource's name. It is an <see cref="ILoggerProvider"/>: a resource
-/// logs under the category "Checkout.AppHost.Resources.&lt;name&gt;".
+/// host's own messages about it), written to the host's console, each line prefixed with the resource's name. It is
+/// an <see cref="ILoggerProvider"/>: a resource logs under the category "Checkout.AppHost.Resources.&lt;name&gt;".
 /// </summary>
-public sealed class ResourceLogs(TextWriter? console, LogLevel consoleLevel = LogLevel.Information, int linesPerResource = 2000) : ILoggerProvider
+public sealed class ResourceLogs(TextWriter? console) : ILoggerProvider
 {
     /// <summary>The category prefix of resource loggers.</summary>
     public const string CategoryPrefix = "Checkout.AppHost.Resources.";
 
-    private readonly ConcurrentDictionary<string, RecentLines> _lines = new(StringComparer.Ordinal);
     private readonly Lock _consoleGate = new();
     private int _prefixWidth = 14;
-
-    /// <summary>The last <paramref name="count"/> lines of <paramref name="resource"/>, oldest first, one per line.</summary>
-    public string Tail(string resource, int count = 100) =>
-        _lines.TryGetValue(resource, out var lines) ? lines.Tail(count) : "";
 
     /// <summary>Aligns the prefixes on the longest resource name.</summary>
     internal void AlignOn(IEnumerable<string> names) => _prefixWidth = Math.Max(_prefixWidth, names.Max(name => name.Length) + 1);
@@ -37,10 +29,9 @@ public sealed class ResourceLogs(TextWriter? console, LogLevel consoleLevel = Lo
 
     private void Write(string resource, LogLevel level, string message)
     {
-        var line = level >= LogLevel.Warning ? $"{LevelName(level)}: {message}" : message;
-        _lines.GetOrAdd(resource, _ => new RecentLines(linesPerResource)).Add(line);
-        if (console is not null && level >= consoleLevel)
+        if (console is not null && level >= LogLevel.Information)
         {
+            var line = level >= LogLevel.Warning ? $"{LevelName(level)}: {message}" : message;
             lock (_consoleGate)
             {
                 console.WriteLine($"{resource.PadRight(_prefixWidth)}| {line}");

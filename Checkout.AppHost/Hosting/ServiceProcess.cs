@@ -152,7 +152,11 @@ public sealed class ServiceProcess : IAsyncDisposable
             }
 
             // A run that ended on its own is over: its supervisor is replaced.
-            _supervisor?.Dispose();
+            if (_supervisor is not null)
+            {
+                OwnerBoundProcess.Release(_supervisor);
+            }
+
             _supervisor = Launch();
             _logger.LogInformation("Started {Service} (pid {Pid}) on {Endpoint}", Name, _supervisor.Id, Endpoint);
             try
@@ -336,7 +340,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         _logger.LogInformation(
             stopped ? "Stopped {Service} (exit code {ExitCode})" : "Killed {Service}: its supervisor did not stop in time (exit code {ExitCode})",
             Name, _supervisor.ExitCode);
-        _supervisor.Dispose();
+        OwnerBoundProcess.Release(_supervisor);
         _supervisor = null;
     }
 }

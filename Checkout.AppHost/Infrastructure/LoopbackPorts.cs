@@ -16,6 +16,10 @@ internal static class LoopbackPorts
 
     private static readonly int EphemeralStart = ReadEphemeralStart();
 
+    // Ports handed out by this process: two resources of one host pick before either binds, so "nobody listens
+    // now" alone could give both the same port.
+    private static readonly HashSet<int> HandedOut = [];
+
     /// <summary>
     /// A port nobody listens on right now, chosen at random below the ephemeral range; only another process that
     /// picks ports the same way could take it before we bind it.
@@ -27,16 +31,30 @@ internal static class LoopbackPorts
             for (var attempt = 0; attempt < Attempts; attempt++)
             {
                 var port = Random.Shared.Next(LowestPicked, EphemeralStart);
-                if (IsFree(port))
+                if (IsFree(port) && HandOut(port))
                 {
                     return port;
                 }
             }
         }
 
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            if (HandOut(((IPEndPoint)listener.LocalEndpoint).Port))
+            {
+                return ((IPEndPoint)listener.LocalEndpoint).Port;
+            }
+        }
+    }
+
+    private static bool HandOut(int port)
+    {
+        lock (HandedOut)
+        {
+            return HandedOut.Add(port);
+        }
     }
 
     internal static bool IsFree(int port)

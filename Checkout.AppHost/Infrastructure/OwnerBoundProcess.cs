@@ -12,7 +12,9 @@ namespace Checkout.AppHost.Infrastructure;
 /// Whatever ends this process, the kernel closes the pipe; the supervisor sees end-of-file, sends the program its
 /// stop signal, kills it if it is still running after the grace period, waits for it and removes the given folders.
 /// The supervisor ignores INT, TERM and HUP: a terminal or service manager that signals the whole group cannot kill
-/// it before it has cleaned up (the program itself still gets those signals and stops on its own).
+/// it before it has cleaned up. The program inherits those dispositions; a .NET program installs its own SIGTERM
+/// handler anyway (so a group TERM still stops it gracefully), while INT and HUP stay ignored: Ctrl+C reaches the
+/// owner, which stops the program through this supervisor.
 /// PR_SET_PDEATHSIG is not used: it fires when the spawning thread exits, and .NET thread-pool threads do.
 /// The supervisor's standard output and error are the program's.
 /// It runs in bash, not sh: dash (Debian's sh) drops environment variables whose names are not shell identifiers,
@@ -82,6 +84,23 @@ internal static class OwnerBoundProcess
         }
 
         return startInfo;
+    }
+
+    /// <summary>
+    /// Disposes a supervisor whose program has exited on its own, closing the pipe first: the supervisor's watcher
+    /// waits on that pipe (in a <c>cat</c>) and would otherwise live on until this process ends.
+    /// </summary>
+    internal static void Release(Process supervisor)
+    {
+        try
+        {
+            supervisor.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The other end is gone already: nothing is left waiting on it.
+        }
+        supervisor.Dispose();
     }
 
     /// <summary>

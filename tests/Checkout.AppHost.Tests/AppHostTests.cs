@@ -66,6 +66,8 @@ public sealed class AppHostTests : IAsyncLifetime
         Assert.All(ports, port => Assert.True(LoopbackPorts.IsFree(port), $"port {port} is still in use"));
         Assert.False(Directory.Exists(socketFolder), $"{socketFolder} was left behind");
         Assert.Contains("Stopped.", host.Output, StringComparison.Ordinal);
+        // Each service stopped on its SIGTERM, gracefully (a kill after the grace period would not exit with 0).
+        Assert.All(Services.Append("gateway"), service => Assert.Contains($"Stopped {service} (exit code 0)", host.Output, StringComparison.Ordinal));
         // The data folder is kept across runs, like a data volume.
         Assert.True(File.Exists(Path.Combine(_dataDirectory, "PG_VERSION")), "the PostgreSQL data folder was not kept");
     }
