@@ -32,6 +32,9 @@ public sealed class AuthenticationTests(GatewayFixture fixture)
             ("HS256 signed with the RS256 public key, no kid",
                 tokens.Mint(customer, algorithm: "HS256", keyId: null, sign: data => HMACSHA256.HashData(rsaPublicPem, data))),
             ("RS256 header on the HS256 key", tokens.Mint(customer, algorithm: "RS256", keyId: TestTokens.HsKeyId)),
+            // The reason quotes the alg: a quote or a control character must not break the WWW-Authenticate header.
+            ("a subject the services refuse as a customer id", tokens.Mint("auth0|123")),
+            ("an alg with a quote and a control character", tokens.Mint(customer, algorithm: "RS\"256\u0007", keyId: null, sign: _ => [1, 2, 3])),
         };
 
         foreach (var (name, token) in cases)

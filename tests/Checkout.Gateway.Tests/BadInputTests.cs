@@ -44,6 +44,7 @@ public sealed class BadInputTests(GatewayFixture fixture)
             ("huge product page size", HttpMethod.Get, "/api/products?pageSize=100000", null, null, null, HttpStatusCode.BadRequest, "pageSize"),
             ("malformed order id", HttpMethod.Get, order + "/not-a-uuid", token, null, null, HttpStatusCode.BadRequest, "id"),
             ("malformed order id to cancel", HttpMethod.Post, order + "/not-a-uuid/cancel", token, null, null, HttpStatusCode.BadRequest, "id"),
+            ("order id in braces (a UUID, not in the services' form)", HttpMethod.Get, order + $"/{{{Guid.NewGuid()}}}", token, null, null, HttpStatusCode.BadRequest, "id"),
             ("unknown order", HttpMethod.Get, order + "/" + Guid.NewGuid(), token, null, null, HttpStatusCode.NotFound, null),
             ("malformed SKU in the path", HttpMethod.Get, "/api/products/sku-1001", null, null, null, HttpStatusCode.BadRequest, "sku"),
             ("unknown product", HttpMethod.Get, "/api/products/SKU-9999", null, null, null, HttpStatusCode.NotFound, null),

@@ -58,8 +58,10 @@ public static partial class RequestValidation
         return errors;
     }
 
+    // The hyphenated form only ("D"), as the services accept it: another spelling of the same UUID would pass here and
+    // come back from Orders as its own error about a field this API's client never named.
     public static Dictionary<string, string[]> OrderId(string id) =>
-        Guid.TryParse(id, out _)
+        Guid.TryParseExact(id, "D", out _)
             ? []
             : new Dictionary<string, string[]> { ["id"] = ["must be an order id (a UUID such as 0190a5c2-7f3e-7d4a-9c1b-2f5e8a6b4c3d)"] };
 

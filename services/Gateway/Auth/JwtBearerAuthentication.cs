@@ -40,8 +40,17 @@ public sealed partial class JwtBearerHandler(
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.Append(HeaderNames.WWWAuthenticate, failure is null
             ? "Bearer"
-            : $"Bearer error=\"invalid_token\", error_description=\"{failure.Message}\"");
+            : $"Bearer error=\"invalid_token\", error_description=\"{HeaderSafe(failure.Message)}\"");
     }
+
+    // The reason may quote the token (its alg, its kid): only the characters RFC 6750 allows in error_description
+    // (printable ASCII but the double quote and the backslash) go into the header; anything else would break it or make Kestrel refuse it.
+    private static string HeaderSafe(string reason) =>
+        string.Create(reason.Length, reason, (chars, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+                chars[i] = text[i] is >= ' ' and <= '~' and not '"' and not '\\' ? text[i] : '?';
+        });
 
     [LoggerMessage(LogLevel.Information, "Bearer token rejected: {Reason}")]
     private static partial void LogRejected(ILogger logger, string reason);

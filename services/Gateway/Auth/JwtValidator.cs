@@ -102,6 +102,8 @@ public sealed class JwtValidator
         }
 
         if (!TryGetString(payload, SubjectClaim, out var subject) || subject.Length == 0) return JwtValidationResult.Fail("the token has no subject (sub)");
+        // The subject is the customer id every call sends on: a token whose sub the services would refuse is no credential here.
+        if (Api.RequestValidation.CustomerIdError(subject) is { } subjectError) return JwtValidationResult.Fail($"the token's subject (sub) {subjectError}");
         var claims = new List<Claim> { new(SubjectClaim, subject, ClaimValueTypes.String, issuer) };
         if (payload.TryGetProperty(RoleClaim, out var roles))
         {

@@ -79,7 +79,7 @@ public sealed class ServiceClients(
         orders.UnaryAsync(ListOrdersMethod, new ListOrdersRequest { CustomerId = customerId, PageSize = pageSize, PageToken = pageToken }, Options(_options.CallDeadline, cancellationToken));
 
     public Task<Order> CancelOrderAsync(string orderId, string customerId, CancellationToken cancellationToken) =>
-        orders.UnaryAsync(CancelOrderMethod, new CancelOrderRequest { OrderId = orderId, CustomerId = customerId, Reason = "cancelled by customer" }, Options(_options.CallDeadline, cancellationToken));
+        orders.UnaryAsync(CancelOrderMethod, new CancelOrderRequest { OrderId = orderId, CustomerId = customerId }, Options(_options.CallDeadline, cancellationToken));
 
     /// <summary>An order's payment: an optional part of the order view.</summary>
     public Task<Payment> GetPaymentAsync(string orderId, CancellationToken cancellationToken) =>

@@ -32,9 +32,9 @@ public static class GrpcStatusProblems
     };
 
     /// <summary>Writes the problem for <paramref name="exception"/>, with Retry-After where a retry can succeed.</summary>
-    public static ValueTask WriteAsync(HttpContext context, RpcException exception, int? statusOverride = null)
+    public static ValueTask WriteAsync(HttpContext context, RpcException exception)
     {
-        var status = statusOverride ?? HttpStatus(exception.StatusCode);
+        var status = HttpStatus(exception.StatusCode);
         if (status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests)
         {
             var retryAfter = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.UnavailableRetryAfter;

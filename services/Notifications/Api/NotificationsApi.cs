@@ -24,7 +24,7 @@ public sealed partial class NotificationsApi(NotificationRepository notification
         Guid? orderId = null;
         if (request.OrderId.Length > 0)
         {
-            if (!Guid.TryParse(request.OrderId, out var parsed))
+            if (!Guid.TryParseExact(request.OrderId, "D", out var parsed))
                 throw InvalidArgument("order_id must be a UUID.");
             orderId = parsed;
         }
