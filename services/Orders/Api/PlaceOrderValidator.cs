@@ -42,8 +42,8 @@ public static class PlaceOrderValidator
     }
 
     /// <summary>Null when <paramref name="customerId"/> is 1 to 64 characters of [A-Za-z0-9._@-].</summary>
-    public static string? ValidateCustomerId(string customerId, string field = "customer_id") =>
+    public static string? ValidateCustomerId(string customerId) =>
         customerId.Length is 0 or > 64 || customerId.AsSpan().ContainsAnyExcept(CustomerIdChars)
-            ? $"{field} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'"
+            ? "customer_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'"
             : null;
 }

@@ -29,9 +29,10 @@ public sealed partial class SagaTimeoutService(
                     // A full batch: more may be waiting.
                 }
             }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                // The database is unreachable for now; the next tick tries again.
+                // An outage or a conflict (a deadlock, say) alike: the sweep is retried whole at the next tick, and
+                // ending this service over it would stop cancelling timed-out orders for good.
                 LogSweepFailed(logger, exception);
             }
         }
@@ -43,8 +44,10 @@ public sealed partial class SagaTimeoutService(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var orders = await store.LockTimedOutAsync(transaction, settings.SagaTimeout, settings.SweepBatchSize, cancellationToken);
-        foreach (var order in orders)
-            await store.SaveStepAsync(transaction, order, OrderSaga.TimeOut(order.Status, settings.SagaTimeout), cancellationToken);
+        var steps = orders.Select(order => (Order: order, Step: OrderSaga.TimeOut(order.Status, settings.SagaTimeout))).ToList();
+        await store.SaveStepsAsync(transaction, [.. steps.Select(timedOut => (timedOut.Order.OrderId, timedOut.Step))], cancellationToken);
+        foreach (var (order, step) in steps)
+            await store.WriteSettledEventAsync(transaction, order, step, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (orders.Count > 0)
             LogTimedOut(logger, orders.Count, settings.SagaTimeout);

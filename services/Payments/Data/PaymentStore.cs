@@ -92,8 +92,4 @@ public sealed class PaymentStore(NpgsqlDataSource dataSource)
         return await connection.QuerySingleOrDefaultAsync<PaymentRecord>(new CommandDefinition(
             $"SELECT {Columns} FROM payments WHERE order_id = @orderId", new { orderId }, cancellationToken: cancellationToken));
     }
-
-    private static Task<PaymentRecord> UpsertAsync(NpgsqlTransaction transaction, string upsert, object parameters, CancellationToken cancellationToken) =>
-        transaction.Connection!.QuerySingleAsync<PaymentRecord>(new CommandDefinition(
-            $"{upsert} RETURNING {Columns}", parameters, transaction, cancellationToken: cancellationToken));
 }

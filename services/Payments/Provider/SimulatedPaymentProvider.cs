@@ -97,6 +97,8 @@ public sealed class SimulatedPaymentProvider([FromKeyedServices(SimulatedPayment
 
 public static class SimulatedPaymentProviderExtensions
 {
+    private const int LedgerMaxPoolSize = 4;
+
     /// <summary>
     /// Registers the simulator as the <see cref="IPaymentProvider"/>, its ledger in the database named
     /// <paramref name="connectionName"/> but with a connection pool of its own: an external provider's capacity is not
@@ -107,7 +109,10 @@ public static class SimulatedPaymentProviderExtensions
     {
         var connectionString = builder.Configuration.GetConnectionString(connectionName)
             ?? throw new InvalidOperationException($"No connection string '{connectionName}' for the simulated payment provider's ledger.");
-        builder.Services.AddKeyedSingleton(SimulatedPaymentProvider.LedgerKey, (_, _) => new NpgsqlDataSourceBuilder(connectionString) { Name = SimulatedPaymentProvider.LedgerKey }.Build());
+        var ledger = new NpgsqlDataSourceBuilder(connectionString) { Name = SimulatedPaymentProvider.LedgerKey };
+        // Small: a charge is one short statement, and the service's own pool shares the server's connections.
+        ledger.ConnectionStringBuilder.MaxPoolSize = LedgerMaxPoolSize;
+        builder.Services.AddKeyedSingleton(SimulatedPaymentProvider.LedgerKey, (_, _) => ledger.Build());
         builder.Services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
         return builder;
     }
