@@ -10,17 +10,23 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]
+}
+
 missing=()
 # librdkafka1: the native Kafka client Confluent.Kafka binds to, and the Kafka-protocol mock broker we embed.
-ldconfig -p 2>/dev/null | grep -q 'librdkafka\.so\.1 ' || missing+=(librdkafka1)
+installed librdkafka1 || missing+=(librdkafka1)
 # PostgreSQL server binaries (initdb, pg_ctl, postgres) for the embedded database cluster.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 # Node.js runs the official gRPC implementation (@grpc/grpc-js) the interop tests talk to.
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+# python3 sums the test results into eng/test.sh's closing line.
+command -v python3 >/dev/null || missing+=(python3)
 # Extra Debian packages a caller needs (the benchmarks pass nghttp2-client for h2load, for example).
 for pkg in "$@"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  installed "$pkg" || missing+=("$pkg")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
