@@ -1,4 +1,4 @@
-// The checkout saga end to end, with all five services as processes on the embedded PostgreSQL and Kafka broker
+// The checkout saga end to end, with the five services and the gateway as processes on the embedded PostgreSQL and Kafka broker
 // (the same CheckoutSystem the saga tests start). Runs, in order:
 //   (1) paced: 150 checkouts/s for 45 s; PlaceOrder latency and placed-to-confirmed latency (PlaceOrder sent ->
 //       OrderConfirmed seen on the "orders" topic) p50/p99;
@@ -133,9 +133,9 @@ string Report(RunResult paced, string pacedHops, RunResult max, double commitsPe
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Machine.Describe()}. Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {Machine.LoadAverage()}.");
     text.AppendLine();
-    text.AppendLine("System: the five services as Release processes (CheckoutSystem, as the saga tests run it), one embedded PostgreSQL 15 cluster " +
-                    "(a database per service, default durability), the embedded librdkafka mock broker (1 broker, 6 partitions per topic, in the benchmark's process), " +
-                    "the load generator in the benchmark's process: everything on the same cores. A checkout = PlaceOrder of one line (1 unit of one of the 12 demo SKUs, " +
+    text.AppendLine("System: the five services and the gateway as Release processes (CheckoutSystem, as the saga tests run it), one embedded PostgreSQL cluster " +
+                    "(a database per service, default durability), the embedded librdkafka mock broker (1 broker, " + CheckoutSystem.TopicPartitions.ToString(CultureInfo.InvariantCulture) + " partitions per topic, in the benchmark's process), " +
+                    "the load generator in the benchmark's process: everything on the same cores. A checkout = PlaceOrder of one line (1 unit of one of the " + skus.Length.ToString(CultureInfo.InvariantCulture) + " demo SKUs, " +
                     "token tok_visa) until OrderConfirmed is seen on the \"orders\" topic by a consumer of the benchmark.");
     text.AppendLine();
     text.AppendLine("| run | checkouts | confirmed/s | PlaceOrder p50 ms | PlaceOrder p99 ms | placed-to-confirmed p50 ms | placed-to-confirmed p99 ms | not confirmed |");

@@ -9,20 +9,20 @@ namespace Checkout.Testing;
 public static class WebApplicationAddress
 {
     /// <summary>
-    /// Starts a test server that listens on port 0 and returns the address Kestrel bound; a server that fails to
-    /// start is disposed before the exception goes on.
+    /// Starts a test server configured to listen on one address with port 0 (the kernel picks a free one) and returns
+    /// the address Kestrel bound; a server that fails to start is disposed before the exception goes on.
     /// </summary>
     public static async Task<Uri> StartOnFreePortAsync(this WebApplication app, CancellationToken cancellationToken)
     {
         try
         {
             await app.StartAsync(cancellationToken);
+            return new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
         }
         catch
         {
             await app.DisposeAsync();
             throw;
         }
-        return new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
     }
 }
