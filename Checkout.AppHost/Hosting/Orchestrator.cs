@@ -160,7 +160,8 @@ internal sealed class Orchestrator : IAsyncDisposable
                 Report(project.Name, ResourceState.Stopping, "");
             }
 
-            await project.StopAsync();
+            // Disposed, not only stopped: the host is done with it, and its gRPC client goes too.
+            await project.DisposeAsync();
             Report(project.Name, ResourceState.Stopped, "");
         }));
         foreach (var (name, kafka) in _embeddedKafka)
