@@ -187,9 +187,10 @@ internal sealed partial class InboxProcessor(
         progress?.Value = -1; // from here on a failure is the batch's or the commit's, not one handler's
         if (toHandle.Count > 0)
             await handler.CompleteAsync(transaction, cancellationToken);
-        if (outbox is not null)
-            await outbox.FlushAsync(transaction, cancellationToken);
+        var published = outbox is null ? 0 : await outbox.FlushAsync(transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (published > 0)
+            outbox!.Committed();
         foreach (var incoming in messages)
             telemetry.Consumed(incoming.Result.Topic, group);
     }

@@ -73,6 +73,7 @@ public sealed class MessagingBuilder(IServiceCollection services)
         if (outboxAdded)
             throw new InvalidOperationException("AddOutbox has already been called.");
         outboxAdded = true;
+        Services.AddSingleton<OutboxSignal>();
         Services.AddSingleton<Outbox>();
         Services.AddSingleton<IOutbox>(provider => provider.GetRequiredService<Outbox>());
         Services.AddHostedService<OutboxDispatcher>();

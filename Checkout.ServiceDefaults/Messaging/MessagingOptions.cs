@@ -38,7 +38,10 @@ public sealed class MessagingOptions
 
 public sealed class OutboxOptions
 {
-    /// <summary>Fallback poll when no notification arrives (new rows wake the dispatcher at once through LISTEN/NOTIFY).</summary>
+    /// <summary>
+    /// Fallback poll: rows committed through IOutbox.CommitAsync or by a consumer wake this instance's dispatcher at
+    /// once; rows committed otherwise (or left by an instance that stopped) are found by this poll.
+    /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Most rows published per round (one database transaction).</summary>

@@ -25,6 +25,13 @@ public interface IOutbox
     /// <returns>The event's message id.</returns>
     Task<Guid> WriteAsync(NpgsqlTransaction transaction, string topic, string key, IMessage @event,
         string? correlationId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Commits <paramref name="transaction"/>, in which events were written, and has them published at once. Events
+    /// of a transaction committed any other way wait for the dispatcher's next poll (Messaging:Outbox:PollInterval).
+    /// A message handler's transaction is committed by the consumer, which does this itself.
+    /// </summary>
+    Task CommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken = default);
 }
 
 /// <remarks>
@@ -33,13 +40,10 @@ public interface IOutbox
 /// event. In any other transaction (an API call's, a background job's) the event is written at once, since the
 /// caller commits it without the outbox's knowledge.
 /// </remarks>
-internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider timeProvider) : IOutbox
+internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider timeProvider, OutboxSignal signal) : IOutbox
 {
     /// <summary>Version of the envelope layout (see envelope.proto: additive changes keep it).</summary>
     public const int EnvelopeSchemaVersion = 1;
-
-    // NOTIFY is delivered only when the transaction commits, and identical notifications of one transaction fold into one.
-    private const string Notify = $"SELECT pg_notify('{OutboxDispatcher.NotifyChannel}', '');";
 
     private readonly string source = options.Value.ServiceName!;
     private readonly ConditionalWeakTable<NpgsqlTransaction, List<PendingEvent>> buffered = new();
@@ -77,14 +81,23 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         }
 
         await transaction.Connection.ExecuteAsync(new CommandDefinition(
-            $"""
+            """
             INSERT INTO messaging.outbox (message_id, topic, message_key, envelope, traceparent, tracestate)
-            VALUES (@MessageId, @Topic, @Key, @Envelope, @TraceParent, @TraceState);
-            {Notify}
+            VALUES (@MessageId, @Topic, @Key, @Envelope, @TraceParent, @TraceState)
             """,
             pending, transaction, cancellationToken: cancellationToken));
         return messageId;
     }
+
+    public async Task CommitAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        await transaction.CommitAsync(cancellationToken);
+        signal.Wake();
+    }
+
+    /// <summary>Has the events of a committed transaction that <see cref="FlushAsync"/> wrote published at once.</summary>
+    public void Committed() => signal.Wake();
 
     /// <summary>
     /// From now on until the returned scope is disposed, events written in <paramref name="transaction"/> wait for
@@ -103,21 +116,23 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         public void Dispose() => outbox.buffered.Remove(transaction);
     }
 
-    /// <summary>Writes the events buffered for <paramref name="transaction"/> in one statement, in the order they were written.</summary>
-    public async Task FlushAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the events buffered for <paramref name="transaction"/> in one statement, in the order they were written;
+    /// returns how many. Once the transaction has committed, call <see cref="Committed"/> when there were any.
+    /// </summary>
+    public async Task<int> FlushAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
         if (!buffered.TryGetValue(transaction, out var events))
-            return;
+            return 0;
         buffered.Remove(transaction);
         if (events.Count == 0)
-            return;
+            return 0;
         await using var command = new NpgsqlCommand(
-            $"""
+            """
             INSERT INTO messaging.outbox (message_id, topic, message_key, envelope, traceparent, tracestate)
             SELECT e.message_id, e.topic, e.message_key, e.envelope, e.traceparent, e.tracestate
             FROM unnest(@ids, @topics, @keys, @envelopes, @traceParents, @traceStates) WITH ORDINALITY AS e (message_id, topic, message_key, envelope, traceparent, tracestate, n)
-            ORDER BY e.n;
-            {Notify}
+            ORDER BY e.n
             """,
             transaction.Connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. events.Select(e => e.MessageId)]));
@@ -127,5 +142,6 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         command.Parameters.Add(new NpgsqlParameter<string?[]>("traceParents", [.. events.Select(e => e.TraceParent)]));
         command.Parameters.Add(new NpgsqlParameter<string?[]>("traceStates", [.. events.Select(e => e.TraceState)]));
         await command.ExecuteNonQueryAsync(cancellationToken);
+        return events.Count;
     }
 }

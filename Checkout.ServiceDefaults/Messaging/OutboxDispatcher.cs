@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Threading.Channels;
 using Confluent.Kafka;
 using Dapper;
 using Microsoft.Extensions.Hosting;
@@ -12,8 +11,8 @@ namespace Checkout.ServiceDefaults.Messaging;
 
 /// <summary>
 /// Publishes committed outbox rows to Kafka and marks them sent only after the broker acknowledged them.
-/// Wakes at once on NOTIFY from a committing writer, polls slowly as a fallback, and retries with backoff while
-/// the broker is unreachable; a row is never dropped.
+/// Wakes at once when a writer in this process committed events (<see cref="OutboxSignal"/>), polls slowly as a
+/// fallback, and retries with backoff while the broker is unreachable; a row is never dropped.
 ///
 /// Per-key order with several instances: a round claims keys, not rows. It locks (FOR UPDATE SKIP LOCKED) only the
 /// oldest unsent row of each key, and that row's key is eligible only while no older unsent row of the key exists;
@@ -24,13 +23,11 @@ namespace Checkout.ServiceDefaults.Messaging;
 internal sealed partial class OutboxDispatcher(
     NpgsqlDataSource dataSource,
     KafkaProducer producer,
+    OutboxSignal signal,
     MessagingTelemetry telemetry,
     IOptions<MessagingOptions> options,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
-    /// <summary>Channel the outbox notifies on commit so that dispatchers wake at once.</summary>
-    public const string NotifyChannel = "checkout_messaging_outbox";
-
     private const string ClaimSql =
         """
         WITH heads AS (
@@ -52,14 +49,13 @@ internal sealed partial class OutboxDispatcher(
         """;
 
     private readonly OutboxOptions settings = options.Value.Outbox;
-    private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     private sealed record OutboxRow(long Sequence, Guid MessageId, string Topic, string MessageKey, byte[] Envelope, string? TraceParent, string? TraceState);
 
     private readonly record struct Round(int Published, bool Failed);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => DispatchLoopAsync(stoppingToken)).Append(ListenLoopAsync(stoppingToken)));
+        Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => DispatchLoopAsync(stoppingToken)));
 
     private async Task DispatchLoopAsync(CancellationToken stoppingToken)
     {
@@ -90,26 +86,12 @@ internal sealed partial class OutboxDispatcher(
                 }
                 failedRounds = 0;
                 if (round.Published < settings.BatchSize)
-                    await WaitForWorkAsync(stoppingToken);
+                    await signal.WaitAsync(settings.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-        }
-    }
-
-    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
-    {
-        using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        poll.CancelAfter(settings.PollInterval);
-        try
-        {
-            await wake.Reader.ReadAsync(poll.Token);
-        }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            // The fallback poll interval elapsed without a notification.
         }
     }
 
@@ -211,47 +193,9 @@ internal sealed partial class OutboxDispatcher(
 
     private static string EnvelopeType(byte[] envelope) => Contracts.Messaging.V1.Envelope.Parser.ParseFrom(envelope).Type;
 
-    private async Task ListenLoopAsync(CancellationToken stoppingToken)
-    {
-        var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, _) => wake.Writer.TryWrite(true);
-                await connection.ExecuteAsync($"LISTEN {OutboxDispatcher.NotifyChannel}");
-                // Rows committed while nobody listened are picked up by this wake-up.
-                wake.Writer.TryWrite(true);
-                failures = 0;
-                while (true)
-                    await connection.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                LogListenFailed(logger, exception);
-                try
-                {
-                    await Task.Delay(Backoff.Delay(++failures, settings.RetryMinDelay, settings.RetryMaxDelay), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
-
     [LoggerMessage(LogLevel.Warning, "Outbox round failed; it is retried after a backoff")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(LogLevel.Warning, "Outbox: {Failed} of {Claimed} events not acknowledged by the broker ({Error}); retrying after a backoff")]
     private static partial void LogPublishFailed(ILogger logger, int failed, int claimed, string? error);
-
-    [LoggerMessage(LogLevel.Warning, "Outbox: listening for notifications failed; polling until reconnected")]
-    private static partial void LogListenFailed(ILogger logger, Exception exception);
 }

@@ -86,7 +86,7 @@ async Task<OutboxRun> OutboxRunAsync(string name, bool paced)
             await connection.ExecuteAsync("INSERT INTO orders (order_id) VALUES (@key)", new { key }, transaction);
             ids.Add(await outbox.WriteAsync(transaction, topic, key, new OrderPlaced { OrderId = key, TotalMinor = sequence + i, Currency = "EUR" }));
         }
-        await transaction.CommitAsync();
+        await outbox.CommitAsync(transaction);
         var now = Stopwatch.GetTimestamp();
         foreach (var id in ids)
             committedAt[id.ToString()] = now;

@@ -41,6 +41,26 @@ public sealed class OutboxTests(MessagingFixture fixture)
     }
 
     [Fact]
+    public async Task Events_committed_through_the_outbox_or_by_a_consumer_are_published_at_once_not_at_the_next_poll()
+    {
+        var database = await fixture.CreateDatabaseAsync();
+        await Database.CreateTablesAsync(database);
+        var (input, output) = (fixture.NewTopic("orders"), fixture.NewTopic("forwarded"));
+        // The fallback poll never comes during the test: only the wake-up after each commit can publish.
+        await using var service = await TestService.StartAsync(MessagingFixture.NewServiceName("prompt"), database, fixture.Kafka.BootstrapServers,
+            m => m.AddOutbox().AddConsumer<ForwardingHandler>(input), configure: o => o.Outbox.PollInterval = TimeSpan.FromHours(1),
+            services: s => s.AddSingleton(new ForwardTo(output)));
+
+        var written = await service.WriteAsync(input, TestEvents.Interleaved(keys: 3, perKey: 2));
+
+        await Eventually.UntilAsync(() => RawKafka.ReadAll(fixture.Kafka.BootstrapServers, input).Count == written.Count,
+            "the events committed through IOutbox.CommitAsync are published", deadline: TimeSpan.FromSeconds(30));
+        await Eventually.UntilAsync(() => RawKafka.ReadAll(fixture.Kafka.BootstrapServers, output).Count == written.Count,
+            "the events the consumer wrote in its transactions are published", deadline: TimeSpan.FromSeconds(30));
+        await Eventually.UntilAsync(async () => await Database.UnsentAsync(database) == 0, "every row is marked sent", deadline: TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task A_consumer_transaction_that_fails_after_an_outbox_write_does_not_swallow_the_events_of_the_connection_next_transaction()
     {
         // Npgsql hands a pooled connection's next transaction the same NpgsqlTransaction object: events a failed
@@ -62,7 +82,7 @@ public sealed class OutboxTests(MessagingFixture fixture)
             await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
             written.Add(await service.Outbox.WriteAsync(transaction, output, $"api-{i}", TestEvents.Placed($"api-{i}", i), cancellationToken: TestContext.Current.CancellationToken));
-            await transaction.CommitAsync(TestContext.Current.CancellationToken);
+            await service.Outbox.CommitAsync(transaction, TestContext.Current.CancellationToken);
         }
 
         var stored = await Database.ScalarAsync(database,

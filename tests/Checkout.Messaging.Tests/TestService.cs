@@ -86,7 +86,7 @@ internal sealed class TestService : IAsyncDisposable
             ids.Add(await Outbox.WriteAsync(transaction, topic, key, TestEvents.Placed(key, sequence)));
         }
         if (commit)
-            await transaction.CommitAsync();
+            await Outbox.CommitAsync(transaction);
         else
             await transaction.RollbackAsync();
         return ids;

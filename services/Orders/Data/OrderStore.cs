@@ -72,7 +72,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
         };
         placed.Lines.AddRange(order.Lines.Select(ToEventLine));
         await outbox.WriteAsync(transaction, OrdersTopic, placed.OrderId, placed, cancellationToken: cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await outbox.CommitAsync(transaction, cancellationToken);
         return null;
     }
 
@@ -104,7 +104,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
             return null;
         await SaveStepAsync(transaction, order, OrderSaga.CancelByCustomer(order.Status, note), cancellationToken);
         var result = (await LoadAsync(connection, transaction, "WHERE order_id = @orderId", new { orderId }, cancellationToken)).Single();
-        await transaction.CommitAsync(cancellationToken);
+        await outbox.CommitAsync(transaction, cancellationToken);
         return result;
     }
 

@@ -1,5 +1,6 @@
 using Checkout.Orders.Data;
 using Checkout.Orders.Domain;
+using Checkout.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -13,6 +14,7 @@ namespace Checkout.Orders.Events;
 public sealed partial class SagaTimeoutService(
     NpgsqlDataSource dataSource,
     OrderStore store,
+    IOutbox outbox,
     IOptions<OrdersOptions> options,
     ILogger<SagaTimeoutService> logger) : BackgroundService
 {
@@ -48,7 +50,7 @@ public sealed partial class SagaTimeoutService(
         await store.SaveStepsAsync(transaction, [.. steps.Select(timedOut => (timedOut.Order.OrderId, timedOut.Step))], cancellationToken);
         foreach (var (order, step) in steps)
             await store.WriteSettledEventAsync(transaction, order, step, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await outbox.CommitAsync(transaction, cancellationToken);
         if (orders.Count > 0)
             LogTimedOut(logger, orders.Count, settings.SagaTimeout);
         return orders.Count;

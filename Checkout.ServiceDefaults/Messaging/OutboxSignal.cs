@@ -1,0 +1,33 @@
+using System.Threading.Channels;
+
+namespace Checkout.ServiceDefaults.Messaging;
+
+/// <summary>
+/// Wakes this process's outbox dispatcher once events have been committed, so they are published at once rather
+/// than at the next poll. In-process on purpose, not LISTEN/NOTIFY: PostgreSQL serializes the commits of every
+/// transaction that sent a NOTIFY, in all databases of the cluster, behind one lock held through the commit's WAL
+/// flush, which made every outbox-writing transaction of the system wait for the others. Rows committed by another
+/// instance need no wake-up here: that instance's own dispatcher publishes them, and every dispatcher polls.
+/// </summary>
+internal sealed class OutboxSignal
+{
+    // One pending wake-up is enough: a round publishes everything committed before it starts.
+    private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public void Wake() => wake.Writer.TryWrite(true);
+
+    /// <summary>Waits for a wake-up or until <paramref name="timeout"/> has passed, whichever comes first.</summary>
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken stoppingToken)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        poll.CancelAfter(timeout);
+        try
+        {
+            await wake.Reader.ReadAsync(poll.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The poll interval elapsed without a wake-up.
+        }
+    }
+}
