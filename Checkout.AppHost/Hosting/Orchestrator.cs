@@ -392,6 +392,10 @@ internal sealed class Orchestrator : IAsyncDisposable
         {
             ["ASPNETCORE_ENVIRONMENT"] = _settings.EnvironmentName,
             ["DOTNET_ENVIRONMENT"] = _settings.EnvironmentName,
+            // Every service of the system shares this machine's cores: with server GC each process would keep a heap
+            // and a GC thread per core, and their collections would fight over the same cores. A service deployed on
+            // its own (a container, say) keeps the runtime's default.
+            ["DOTNET_gcServer"] = "0",
         };
         foreach (var reference in project.ConnectionReferences)
         {

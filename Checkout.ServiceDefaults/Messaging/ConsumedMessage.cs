@@ -25,11 +25,13 @@ public interface IMessageHandler
     Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Called once per transaction, after the last <see cref="HandleAsync"/> and before the outbox is written and the
-    /// transaction commits: a handler that decided the batch's messages in memory writes the result here, in one
-    /// round trip instead of a few per message. The default does nothing.
+    /// Called once per transaction, after the last <see cref="HandleAsync"/>: a handler that decided the batch's
+    /// messages in memory adds the statements that store the result to <paramref name="writes"/> (a batch on the
+    /// consumer's connection and transaction). The consumer sends them, together with the outbox's insert of the events
+    /// the messages published, in one round trip just before it commits: rows locked in <see cref="PrepareAsync"/> stay
+    /// locked for that round trip and the commit only. The default adds nothing.
     /// </summary>
-    Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+    Task CompleteAsync(NpgsqlBatch writes, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>A message that can never be handled (malformed, unexpected): it goes to the dead-letter topic without retries.</summary>

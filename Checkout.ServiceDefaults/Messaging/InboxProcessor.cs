@@ -185,9 +185,12 @@ internal sealed partial class InboxProcessor(
             telemetry.Processed(result.Topic, group, Stopwatch.GetElapsedTime(started));
         }
         progress?.Value = -1; // from here on a failure is the batch's or the commit's, not one handler's
+        await using var writes = new NpgsqlBatch(connection, transaction);
         if (toHandle.Count > 0)
-            await handler.CompleteAsync(transaction, cancellationToken);
-        var published = outbox is null ? 0 : await outbox.FlushAsync(transaction, cancellationToken);
+            await handler.CompleteAsync(writes, cancellationToken);
+        var published = outbox?.AddBufferedEvents(transaction, writes) ?? 0;
+        if (writes.BatchCommands.Count > 0)
+            await writes.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         if (published > 0)
             outbox!.Committed();

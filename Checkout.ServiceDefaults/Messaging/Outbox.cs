@@ -35,9 +35,9 @@ public interface IOutbox
 }
 
 /// <remarks>
-/// In a consumer's inbox transaction the events are buffered and written at once, in one statement, just before the
-/// consumer commits (<see cref="FlushAsync"/>): a batch of handled messages costs one outbox round trip, not one per
-/// event. In any other transaction (an API call's, a background job's) the event is written at once, since the
+/// In a consumer's inbox transaction the events are buffered and written at once, in one statement sent with the
+/// handler's own writes just before the consumer commits (<see cref="AddBufferedEvents"/>): a batch of handled messages
+/// costs no outbox round trip of its own. In any other transaction (an API call's, a background job's) the event is written at once, since the
 /// caller commits it without the outbox's knowledge.
 /// </remarks>
 internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider timeProvider, OutboxSignal signal) : IOutbox
@@ -96,12 +96,12 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         signal.Wake();
     }
 
-    /// <summary>Has the events of a committed transaction that <see cref="FlushAsync"/> wrote published at once.</summary>
+    /// <summary>Has the events of a committed transaction that <see cref="AddBufferedEvents"/> wrote published at once.</summary>
     public void Committed() => signal.Wake();
 
     /// <summary>
     /// From now on until the returned scope is disposed, events written in <paramref name="transaction"/> wait for
-    /// <see cref="FlushAsync"/>. Dispose it however the transaction ends: Npgsql gives a pooled connection's next
+    /// <see cref="AddBufferedEvents"/>. Dispose it however the transaction ends: Npgsql gives a pooled connection's next
     /// transaction the same NpgsqlTransaction object, so a buffer left behind by a failed transaction would swallow
     /// the events of whatever transaction (an API call's) runs next on that connection.
     /// </summary>
@@ -117,31 +117,35 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
     }
 
     /// <summary>
-    /// Writes the events buffered for <paramref name="transaction"/> in one statement, in the order they were written;
-    /// returns how many. Once the transaction has committed, call <see cref="Committed"/> when there were any.
+    /// Adds to <paramref name="batch"/> the insert of the events buffered for <paramref name="transaction"/>, one
+    /// statement in the order they were written, and stops buffering; returns how many. Once the transaction has
+    /// committed, call <see cref="Committed"/> when there were any.
     /// </summary>
-    public async Task<int> FlushAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    public int AddBufferedEvents(NpgsqlTransaction transaction, NpgsqlBatch batch)
     {
         if (!buffered.TryGetValue(transaction, out var events))
             return 0;
         buffered.Remove(transaction);
         if (events.Count == 0)
             return 0;
-        await using var command = new NpgsqlCommand(
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
             INSERT INTO messaging.outbox (message_id, topic, message_key, envelope, traceparent, tracestate)
             SELECT e.message_id, e.topic, e.message_key, e.envelope, e.traceparent, e.tracestate
             FROM unnest(@ids, @topics, @keys, @envelopes, @traceParents, @traceStates) WITH ORDINALITY AS e (message_id, topic, message_key, envelope, traceparent, tracestate, n)
             ORDER BY e.n
-            """,
-            transaction.Connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. events.Select(e => e.MessageId)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("topics", [.. events.Select(e => e.Topic)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. events.Select(e => e.Key)]));
-        command.Parameters.Add(new NpgsqlParameter<byte[][]>("envelopes", [.. events.Select(e => e.Envelope)]));
-        command.Parameters.Add(new NpgsqlParameter<string?[]>("traceParents", [.. events.Select(e => e.TraceParent)]));
-        command.Parameters.Add(new NpgsqlParameter<string?[]>("traceStates", [.. events.Select(e => e.TraceState)]));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            """)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid[]>("ids", [.. events.Select(e => e.MessageId)]),
+                new NpgsqlParameter<string[]>("topics", [.. events.Select(e => e.Topic)]),
+                new NpgsqlParameter<string[]>("keys", [.. events.Select(e => e.Key)]),
+                new NpgsqlParameter<byte[][]>("envelopes", [.. events.Select(e => e.Envelope)]),
+                new NpgsqlParameter<string?[]>("traceParents", [.. events.Select(e => e.TraceParent)]),
+                new NpgsqlParameter<string?[]>("traceStates", [.. events.Select(e => e.TraceState)]),
+            },
+        });
         return events.Count;
     }
 }

@@ -42,45 +42,79 @@ public sealed class StockRepository(NpgsqlDataSource dataSource)
         return new StockBatch(stock, reservations);
     }
 
-    /// <summary>Writes what <paramref name="batch"/> changed (rows locked by <see cref="LoadBatchAsync"/>) in one round trip.</summary>
-    public Task SaveBatchAsync(NpgsqlTransaction transaction, StockBatch batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds to <paramref name="writes"/> the statements that store what <paramref name="batch"/> changed (rows locked by
+    /// <see cref="LoadBatchAsync"/>): the consumer sends them in one round trip with the outbox's insert.
+    /// </summary>
+    public static void AddBatchWrites(NpgsqlBatch writes, StockBatch batch)
     {
         var stock = batch.ChangedStock.ToList();
-        var created = batch.NewReservations.ToList();
-        var moved = batch.MovedReservations.ToList();
-        if (stock.Count == 0 && created.Count == 0 && moved.Count == 0)
-            return Task.CompletedTask;
-        var lines = created.SelectMany(reservation => reservation.Lines.Select(line => (reservation.OrderId, line.Sku, line.Quantity))).ToList();
-        // Deltas, not absolute values: the CHECK constraints judge the result against the row as it is.
-        return transaction.Connection!.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE stock s
-            SET available = s.available + c.available, reserved = s.reserved + c.reserved, sold = s.sold + c.sold, updated_at = now()
-            FROM unnest(@stockSkus::text[], @availableDeltas::bigint[], @reservedDeltas::bigint[], @soldDeltas::bigint[]) AS c (sku, available, reserved, sold)
-            WHERE s.sku = c.sku;
-            INSERT INTO reservations (order_id, status)
-            SELECT * FROM unnest(@createdOrders::uuid[], @createdStatuses::text[]);
-            INSERT INTO reservation_lines (order_id, sku, quantity)
-            SELECT * FROM unnest(@lineOrders::uuid[], @lineSkus::text[], @lineQuantities::int[]);
-            UPDATE reservations r SET status = c.status, updated_at = now()
-            FROM unnest(@movedOrders::uuid[], @movedStatuses::text[]) AS c (order_id, status)
-            WHERE r.order_id = c.order_id;
-            """,
-            new
+        if (stock.Count > 0)
+        {
+            // Deltas, not absolute values: the CHECK constraints judge the result against the row as it is.
+            writes.BatchCommands.Add(new NpgsqlBatchCommand(
+                """
+                UPDATE stock s
+                SET available = s.available + c.available, reserved = s.reserved + c.reserved, sold = s.sold + c.sold, updated_at = now()
+                FROM unnest(@skus::text[], @available::bigint[], @reserved::bigint[], @sold::bigint[]) AS c (sku, available, reserved, sold)
+                WHERE s.sku = c.sku
+                """)
             {
-                stockSkus = stock.Select(change => change.Sku).ToArray(),
-                availableDeltas = stock.Select(change => change.AvailableDelta).ToArray(),
-                reservedDeltas = stock.Select(change => change.ReservedDelta).ToArray(),
-                soldDeltas = stock.Select(change => change.SoldDelta).ToArray(),
-                createdOrders = created.Select(reservation => reservation.OrderId).ToArray(),
-                createdStatuses = created.Select(reservation => ToSql(reservation.Status)).ToArray(),
-                lineOrders = lines.Select(line => line.OrderId).ToArray(),
-                lineSkus = lines.Select(line => line.Sku).ToArray(),
-                lineQuantities = lines.Select(line => line.Quantity).ToArray(),
-                movedOrders = moved.Select(reservation => reservation.OrderId).ToArray(),
-                movedStatuses = moved.Select(reservation => ToSql(reservation.Status)).ToArray(),
-            },
-            transaction, cancellationToken: cancellationToken));
+                Parameters =
+                {
+                    new NpgsqlParameter<string[]>("skus", [.. stock.Select(change => change.Sku)]),
+                    new NpgsqlParameter<long[]>("available", [.. stock.Select(change => change.AvailableDelta)]),
+                    new NpgsqlParameter<long[]>("reserved", [.. stock.Select(change => change.ReservedDelta)]),
+                    new NpgsqlParameter<long[]>("sold", [.. stock.Select(change => change.SoldDelta)]),
+                },
+            });
+        }
+
+        var created = batch.NewReservations.ToList();
+        if (created.Count > 0)
+        {
+            var lines = created.SelectMany(reservation => reservation.Lines.Select(line => (reservation.OrderId, line.Sku, line.Quantity))).ToList();
+            writes.BatchCommands.Add(new NpgsqlBatchCommand(
+                "INSERT INTO reservations (order_id, status) SELECT * FROM unnest(@orders::uuid[], @statuses::text[])")
+            {
+                Parameters =
+                {
+                    new NpgsqlParameter<Guid[]>("orders", [.. created.Select(reservation => reservation.OrderId)]),
+                    new NpgsqlParameter<string[]>("statuses", [.. created.Select(reservation => ToSql(reservation.Status))]),
+                },
+            });
+            if (lines.Count > 0)
+            {
+                writes.BatchCommands.Add(new NpgsqlBatchCommand(
+                    "INSERT INTO reservation_lines (order_id, sku, quantity) SELECT * FROM unnest(@orders::uuid[], @skus::text[], @quantities::int[])")
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter<Guid[]>("orders", [.. lines.Select(line => line.OrderId)]),
+                        new NpgsqlParameter<string[]>("skus", [.. lines.Select(line => line.Sku)]),
+                        new NpgsqlParameter<int[]>("quantities", [.. lines.Select(line => line.Quantity)]),
+                    },
+                });
+            }
+        }
+
+        var moved = batch.MovedReservations.ToList();
+        if (moved.Count > 0)
+        {
+            writes.BatchCommands.Add(new NpgsqlBatchCommand(
+                """
+                UPDATE reservations r SET status = c.status, updated_at = now()
+                FROM unnest(@orders::uuid[], @statuses::text[]) AS c (order_id, status)
+                WHERE r.order_id = c.order_id
+                """)
+            {
+                Parameters =
+                {
+                    new NpgsqlParameter<Guid[]>("orders", [.. moved.Select(reservation => reservation.OrderId)]),
+                    new NpgsqlParameter<string[]>("statuses", [.. moved.Select(reservation => ToSql(reservation.Status))]),
+                },
+            });
+        }
     }
 
     public async Task<IReadOnlyList<StockLevel>> GetAllAsync(CancellationToken cancellationToken)
@@ -113,5 +147,4 @@ public sealed class StockRepository(NpgsqlDataSource dataSource)
     }
 
     private static string ToSql(ReservationStatus status) => status.ToString().ToLowerInvariant();
-
 }

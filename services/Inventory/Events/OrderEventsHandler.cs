@@ -25,7 +25,7 @@ public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox ou
     /// <summary>
     /// Locks and reads, in one round trip, everything the batch's events may change: the stock of every SKU an
     /// OrderPlaced names or a known order holds, and the reservations of every order the batch mentions. The events
-    /// are then decided in memory, one after another, and <see cref="CompleteAsync"/> writes the result at once.
+    /// are then decided in memory, one after another, and <see cref="CompleteAsync"/> has the result written at once.
     /// </summary>
     public async Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
@@ -71,9 +71,12 @@ public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox ou
         return Task.CompletedTask; // other event types of the topic are none of Inventory's business
     }
 
-    /// <summary>Writes the batch's stock and reservation changes, still under the locks <see cref="PrepareAsync"/> took.</summary>
-    public Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
-        stock.SaveBatchAsync(transaction, Batch, cancellationToken);
+    /// <summary>Adds the writes of the batch's stock and reservation changes, still under the locks <see cref="PrepareAsync"/> took.</summary>
+    public Task CompleteAsync(NpgsqlBatch writes, CancellationToken cancellationToken)
+    {
+        StockRepository.AddBatchWrites(writes, Batch);
+        return Task.CompletedTask;
+    }
 
     private async Task OnPlacedAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

@@ -158,7 +158,16 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
     /// Stores the steps of locked orders, in the order given (an order may take several), in one round trip: each
     /// order's last status and its timeline entries. Steps with no timeline entry change nothing.
     /// </summary>
-    public Task SaveStepsAsync(NpgsqlTransaction transaction, IReadOnlyList<(Guid OrderId, SagaStep Step)> steps, CancellationToken cancellationToken)
+    public async Task SaveStepsAsync(NpgsqlTransaction transaction, IReadOnlyList<(Guid OrderId, SagaStep Step)> steps, CancellationToken cancellationToken)
+    {
+        await using var writes = new NpgsqlBatch(transaction.Connection, transaction);
+        AddStepWrites(writes, steps);
+        if (writes.BatchCommands.Count > 0)
+            await writes.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Adds to <paramref name="writes"/> the statements of <see cref="SaveStepsAsync"/>, for a caller that sends them with others.</summary>
+    public static void AddStepWrites(NpgsqlBatch writes, IReadOnlyList<(Guid OrderId, SagaStep Step)> steps)
     {
         // One row per order for the UPDATE (several rows for one order would apply only one of them).
         var orders = new Dictionary<Guid, (short Status, string? Reason)>();
@@ -172,27 +181,36 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
             entries.AddRange(step.Timeline.Select(entry => (orderId, entry)));
         }
         if (orders.Count == 0)
-            return Task.CompletedTask;
-        return transaction.Connection!.ExecuteAsync(new CommandDefinition(
+            return;
+        writes.BatchCommands.Add(new NpgsqlBatchCommand(
             """
             UPDATE orders o SET status = c.status, cancellation_reason = COALESCE(c.reason, o.cancellation_reason), updated_at = now()
             FROM unnest(@orderIds::uuid[], @statuses::smallint[], @reasons::text[]) AS c (order_id, status, reason)
-            WHERE o.order_id = c.order_id;
+            WHERE o.order_id = c.order_id
+            """)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid[]>("orderIds", [.. orders.Keys]),
+                new NpgsqlParameter<short[]>("statuses", [.. orders.Values.Select(order => order.Status)]),
+                new NpgsqlParameter<string?[]>("reasons", [.. orders.Values.Select(order => order.Reason)]),
+            },
+        });
+        writes.BatchCommands.Add(new NpgsqlBatchCommand(
+            """
             INSERT INTO order_timeline (order_id, step, detail)
             SELECT e.order_id, e.step, e.detail
-            FROM unnest(@entryOrders::uuid[], @entrySteps::text[], @entryDetails::text[]) WITH ORDINALITY AS e (order_id, step, detail, n)
-            ORDER BY e.n;
-            """,
-            new
+            FROM unnest(@orderIds::uuid[], @steps::text[], @details::text[]) WITH ORDINALITY AS e (order_id, step, detail, n)
+            ORDER BY e.n
+            """)
+        {
+            Parameters =
             {
-                orderIds = orders.Keys.ToArray(),
-                statuses = orders.Values.Select(order => order.Status).ToArray(),
-                reasons = orders.Values.Select(order => order.Reason).ToArray(),
-                entryOrders = entries.Select(entry => entry.OrderId).ToArray(),
-                entrySteps = entries.Select(entry => entry.Entry.Step).ToArray(),
-                entryDetails = entries.Select(entry => entry.Entry.Detail).ToArray(),
+                new NpgsqlParameter<Guid[]>("orderIds", [.. entries.Select(entry => entry.OrderId)]),
+                new NpgsqlParameter<string[]>("steps", [.. entries.Select(entry => entry.Entry.Step)]),
+                new NpgsqlParameter<string?[]>("details", [.. entries.Select(entry => entry.Entry.Detail)]),
             },
-            transaction, cancellationToken: cancellationToken));
+        });
     }
 
     /// <summary>Writes OrderConfirmed or OrderCancelled (with the lines) to the outbox when <paramref name="step"/> settled the order.</summary>

@@ -55,9 +55,12 @@ public sealed partial class SagaEventsHandler(OrderStore store, ILogger<SagaEven
             LogMoved(logger, order.OrderId, order.Status, step.Status, @event.Step, step.CancellationReason);
     }
 
-    /// <summary>Stores every step the batch took, in one round trip, still under the locks <see cref="PrepareAsync"/> took.</summary>
-    public Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
-        store.SaveStepsAsync(transaction, _steps, cancellationToken);
+    /// <summary>Adds the writes of every step the batch took, still under the locks <see cref="PrepareAsync"/> took.</summary>
+    public Task CompleteAsync(NpgsqlBatch writes, CancellationToken cancellationToken)
+    {
+        OrderStore.AddStepWrites(writes, _steps);
+        return Task.CompletedTask;
+    }
 
     private static (string OrderId, SagaEvent? Event) Read(ConsumedMessage message)
     {

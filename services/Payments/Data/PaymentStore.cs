@@ -24,7 +24,7 @@ public sealed record PaymentRecord(
 
 /// <summary>
 /// The payments database (Dapper). A batch of saga events locks its payment rows up front (<see cref="LockBatchAsync"/>),
-/// is decided in memory and written back at once (<see cref="SaveBatchAsync"/>), so that the two halves of the join
+/// is decided in memory and written back at once (<see cref="AddBatchWrites"/>), so that the two halves of the join
 /// (and a cancellation), arriving on different partitions, are applied one transaction at a time.
 /// </summary>
 public sealed class PaymentStore(NpgsqlDataSource dataSource)
@@ -52,39 +52,45 @@ public sealed class PaymentStore(NpgsqlDataSource dataSource)
         return payments.ToDictionary(payment => payment.OrderId);
     }
 
-    /// <summary>Writes <paramref name="payments"/> as they are now (their rows locked by <see cref="LockBatchAsync"/>) in one round trip.</summary>
-    public Task SaveBatchAsync(NpgsqlTransaction transaction, IReadOnlyCollection<PaymentRecord> payments, CancellationToken cancellationToken) =>
-        payments.Count == 0
-            ? Task.CompletedTask
-            : transaction.Connection!.ExecuteAsync(new CommandDefinition(
-                """
-                UPDATE payments p SET
-                    status = c.status, order_placed = c.order_placed, stock_reserved = c.stock_reserved,
-                    amount_minor = c.amount_minor, currency = c.currency, payment_token = c.payment_token, attempts = c.attempts,
-                    provider_reference = c.provider_reference, failure_reason = c.failure_reason, refunded_minor = c.refunded_minor,
-                    updated_at = now()
-                FROM unnest(@orderIds::uuid[], @statuses::smallint[], @ordersPlaced::boolean[], @stocksReserved::boolean[],
-                            @amounts::bigint[], @currencies::text[], @tokens::text[], @attempts::integer[],
-                            @references::text[], @failureReasons::text[], @refunded::bigint[])
-                     AS c (order_id, status, order_placed, stock_reserved, amount_minor, currency, payment_token, attempts,
-                           provider_reference, failure_reason, refunded_minor)
-                WHERE p.order_id = c.order_id
-                """,
-                new
-                {
-                    orderIds = payments.Select(p => p.OrderId).ToArray(),
-                    statuses = payments.Select(p => (short)p.Status).ToArray(),
-                    ordersPlaced = payments.Select(p => p.OrderPlaced).ToArray(),
-                    stocksReserved = payments.Select(p => p.StockReserved).ToArray(),
-                    amounts = payments.Select(p => p.AmountMinor).ToArray(),
-                    currencies = payments.Select(p => p.Currency).ToArray(),
-                    tokens = payments.Select(p => p.PaymentToken).ToArray(),
-                    attempts = payments.Select(p => p.Attempts).ToArray(),
-                    references = payments.Select(p => p.ProviderReference).ToArray(),
-                    failureReasons = payments.Select(p => p.FailureReason).ToArray(),
-                    refunded = payments.Select(p => p.RefundedMinor).ToArray(),
-                },
-                transaction, cancellationToken: cancellationToken));
+    /// <summary>
+    /// Adds to <paramref name="writes"/> the statement that stores <paramref name="payments"/> as they are now (their rows
+    /// locked by <see cref="LockBatchAsync"/>): the consumer sends it in one round trip with the outbox's insert.
+    /// </summary>
+    public static void AddBatchWrites(NpgsqlBatch writes, IReadOnlyCollection<PaymentRecord> payments)
+    {
+        if (payments.Count == 0)
+            return;
+        writes.BatchCommands.Add(new NpgsqlBatchCommand(
+            """
+            UPDATE payments p SET
+                status = c.status, order_placed = c.order_placed, stock_reserved = c.stock_reserved,
+                amount_minor = c.amount_minor, currency = c.currency, payment_token = c.payment_token, attempts = c.attempts,
+                provider_reference = c.provider_reference, failure_reason = c.failure_reason, refunded_minor = c.refunded_minor,
+                updated_at = now()
+            FROM unnest(@orderIds::uuid[], @statuses::smallint[], @ordersPlaced::boolean[], @stocksReserved::boolean[],
+                        @amounts::bigint[], @currencies::text[], @tokens::text[], @attempts::integer[],
+                        @references::text[], @failureReasons::text[], @refunded::bigint[])
+                 AS c (order_id, status, order_placed, stock_reserved, amount_minor, currency, payment_token, attempts,
+                       provider_reference, failure_reason, refunded_minor)
+            WHERE p.order_id = c.order_id
+            """)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid[]>("orderIds", [.. payments.Select(p => p.OrderId)]),
+                new NpgsqlParameter<short[]>("statuses", [.. payments.Select(p => (short)p.Status)]),
+                new NpgsqlParameter<bool[]>("ordersPlaced", [.. payments.Select(p => p.OrderPlaced)]),
+                new NpgsqlParameter<bool[]>("stocksReserved", [.. payments.Select(p => p.StockReserved)]),
+                new NpgsqlParameter<long[]>("amounts", [.. payments.Select(p => p.AmountMinor)]),
+                new NpgsqlParameter<string?[]>("currencies", [.. payments.Select(p => p.Currency)]),
+                new NpgsqlParameter<string?[]>("tokens", [.. payments.Select(p => p.PaymentToken)]),
+                new NpgsqlParameter<int[]>("attempts", [.. payments.Select(p => p.Attempts)]),
+                new NpgsqlParameter<string?[]>("references", [.. payments.Select(p => p.ProviderReference)]),
+                new NpgsqlParameter<string?[]>("failureReasons", [.. payments.Select(p => p.FailureReason)]),
+                new NpgsqlParameter<long[]>("refunded", [.. payments.Select(p => p.RefundedMinor)]),
+            },
+        });
+    }
 
     public async Task<PaymentRecord?> GetAsync(Guid orderId, CancellationToken cancellationToken)
     {

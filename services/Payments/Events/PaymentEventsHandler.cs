@@ -89,11 +89,11 @@ public sealed partial class PaymentEventsHandler(PaymentStore store, PaymentGate
         // nothing to charge, and the order's cancellation that follows voids the payment.
     }
 
-    /// <summary>Charges the orders the batch made ready, all at once, then writes every payment the batch changed.</summary>
-    public async Task CompleteAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>Charges the orders the batch made ready, all at once, then adds the write of every payment the batch changed.</summary>
+    public async Task CompleteAsync(NpgsqlBatch writes, CancellationToken cancellationToken)
     {
-        await ChargeAsync(transaction, cancellationToken);
-        await store.SaveBatchAsync(transaction, _changed.Select(orderId => Payments[orderId]).ToList(), cancellationToken);
+        await ChargeAsync(writes.Transaction!, cancellationToken);
+        PaymentStore.AddBatchWrites(writes, _changed.Select(orderId => Payments[orderId]).ToList());
     }
 
     private void Update(Guid orderId, Func<PaymentRecord, PaymentRecord> change)
