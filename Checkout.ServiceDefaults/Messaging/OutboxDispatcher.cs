@@ -150,8 +150,11 @@ internal sealed partial class OutboxDispatcher(
             activities[i]?.Dispose();
         }
 
+        // The marks need not wait for the WAL flush: a mark lost in a database crash only has its row published again,
+        // and consumers skip a message they have handled. The business commits keep the flush to themselves.
         await connection.ExecuteAsync(new CommandDefinition(
             """
+            SET LOCAL synchronous_commit = off;
             UPDATE messaging.outbox SET sent_at = now(), attempts = attempts + 1 WHERE sequence = ANY(@sent);
             UPDATE messaging.outbox SET attempts = attempts + 1, last_error = @firstError WHERE sequence = ANY(@failed);
             """,

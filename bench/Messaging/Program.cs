@@ -297,7 +297,7 @@ string Report(List<OutboxRun> pacedRuns, List<OutboxRun> maxRuns, List<double> d
     text.AppendLine("requests with a ~40 ms stall per round (its responses queue behind TCP delayed acknowledgements; a real broker sets TCP_NODELAY)):");
     text.AppendLine();
     text.AppendLine("- **Commit-to-publish latency**: from the writer's COMMIT returning to the end of the event's publish span, which ends after");
-    text.AppendLine("  the broker acknowledged it (idempotent producer, acks=all). The dispatcher is woken by LISTEN/NOTIFY.");
+    text.AppendLine("  the broker acknowledged it (idempotent producer, acks=all). The dispatcher is woken in-process by IOutbox.CommitAsync.");
     text.AppendLine($"- **Paced**: 10 writers, one event per transaction, {PacedRate:N0} events/s in total for {pacedDuration.TotalSeconds:F0} s.");
     text.AppendLine($"- **Max rate**: 8 writers, 10 events per transaction (plus one business row each), {MaxRateEvents:N0} events as fast as possible;");
     text.AppendLine("  throughput = events / (last acknowledgement - first write).");
