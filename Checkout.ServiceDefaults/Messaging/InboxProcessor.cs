@@ -191,9 +191,10 @@ internal sealed partial class InboxProcessor(
         var published = outbox?.AddBufferedEvents(transaction, writes) ?? 0;
         if (writes.BatchCommands.Count > 0)
             await writes.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         if (published > 0)
-            outbox!.Committed();
+            await outbox!.CommitAsync(transaction, cancellationToken);
+        else
+            await transaction.CommitAsync(cancellationToken);
         foreach (var incoming in messages)
             telemetry.Consumed(incoming.Result.Topic, group);
     }

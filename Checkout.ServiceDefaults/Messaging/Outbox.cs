@@ -36,9 +36,9 @@ public interface IOutbox
 
 /// <remarks>
 /// In a consumer's inbox transaction the events are buffered and written at once, in one statement sent with the
-/// handler's own writes just before the consumer commits (<see cref="AddBufferedEvents"/>): a batch of handled messages
-/// costs no outbox round trip of its own. In any other transaction (an API call's, a background job's) the event is written at once, since the
-/// caller commits it without the outbox's knowledge.
+/// handler's own writes just before the consumer commits (<see cref="AddBufferedEvents"/>): a batch of handled
+/// messages costs no outbox round trip of its own. In any other transaction (an API call's, a background job's) the
+/// event is written at once, since the caller may commit without the outbox's knowledge.
 /// </remarks>
 internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider timeProvider, OutboxSignal signal) : IOutbox
 {
@@ -96,9 +96,6 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         signal.Wake();
     }
 
-    /// <summary>Has the events of a committed transaction that <see cref="AddBufferedEvents"/> wrote published at once.</summary>
-    public void Committed() => signal.Wake();
-
     /// <summary>
     /// From now on until the returned scope is disposed, events written in <paramref name="transaction"/> wait for
     /// <see cref="AddBufferedEvents"/>. Dispose it however the transaction ends: Npgsql gives a pooled connection's next
@@ -118,8 +115,8 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
 
     /// <summary>
     /// Adds to <paramref name="batch"/> the insert of the events buffered for <paramref name="transaction"/>, one
-    /// statement in the order they were written, and stops buffering; returns how many. Once the transaction has
-    /// committed, call <see cref="Committed"/> when there were any.
+    /// statement in the order they were written, and stops buffering; returns how many. When there were any, commit
+    /// with <see cref="CommitAsync"/> so that they are published at once.
     /// </summary>
     public int AddBufferedEvents(NpgsqlTransaction transaction, NpgsqlBatch batch)
     {
