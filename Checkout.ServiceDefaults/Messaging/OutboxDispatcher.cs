@@ -85,7 +85,9 @@ internal sealed partial class OutboxDispatcher(
                     continue;
                 }
                 failedRounds = 0;
-                if (round.Published < settings.BatchSize)
+                // A round that published anything is followed by another at once: a key's next event, committed while
+                // this round still held its predecessor, was not eligible yet and its wake-up has already been spent.
+                if (round.Published == 0)
                     await signal.WaitAsync(settings.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -51,6 +51,13 @@ public sealed class OutboxTests(MessagingFixture fixture)
             m => m.AddOutbox().AddConsumer<ForwardingHandler>(input), configure: o => o.Outbox.PollInterval = TimeSpan.FromHours(1),
             services: s => s.AddSingleton(new ForwardTo(output)));
 
+        // The dispatcher's first rounds (at start-up) publish without a wake-up: let them pass, then show that a row
+        // committed without the outbox stays unsent, so that only the wake-ups below can publish anything.
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        await service.WriteAsync(fixture.NewTopic("unannounced"), [("unannounced", 1)], commit: true, wakeDispatcher: false);
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        Assert.Equal(1, await Database.UnsentAsync(database));
+
         var written = await service.WriteAsync(input, TestEvents.Interleaved(keys: 3, perKey: 2));
 
         await Eventually.UntilAsync(() => RawKafka.ReadAll(fixture.Kafka.BootstrapServers, input).Count == written.Count,

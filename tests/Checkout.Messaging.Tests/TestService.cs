@@ -72,8 +72,11 @@ internal sealed class TestService : IAsyncDisposable
         return new TestService(host, connectionString, instance);
     }
 
-    /// <summary>Writes one OrderPlaced per (key, sequence) into the outbox in one transaction, committed or rolled back.</summary>
-    public async Task<List<Guid>> WriteAsync(string topic, IEnumerable<(string Key, long Sequence)> events, bool commit = true)
+    /// <summary>
+    /// Writes one OrderPlaced per (key, sequence) into the outbox in one transaction, committed (through the outbox, or
+    /// without it when <paramref name="wakeDispatcher"/> is false: the events then wait for the poll) or rolled back.
+    /// </summary>
+    public async Task<List<Guid>> WriteAsync(string topic, IEnumerable<(string Key, long Sequence)> events, bool commit = true, bool wakeDispatcher = true)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
@@ -85,8 +88,10 @@ internal sealed class TestService : IAsyncDisposable
             await connection.ExecuteAsync("INSERT INTO business_changes (message_key, seq) VALUES (@key, @sequence)", new { key, sequence }, transaction);
             ids.Add(await Outbox.WriteAsync(transaction, topic, key, TestEvents.Placed(key, sequence)));
         }
-        if (commit)
+        if (commit && wakeDispatcher)
             await Outbox.CommitAsync(transaction);
+        else if (commit)
+            await transaction.CommitAsync();
         else
             await transaction.RollbackAsync();
         return ids;
