@@ -57,10 +57,11 @@ internal static class RawKafka
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"Reading {topic}: partitions {string.Join(", ", remaining.Keys)} did not reach their end.");
             var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null)
+            // Messages produced after the watermarks were read are not part of this snapshot.
+            if (result is null || !remaining.TryGetValue(result.TopicPartition, out var end) || result.Offset.Value >= end)
                 continue;
             results.Add(result);
-            if (result.Offset.Value + 1 >= remaining[result.TopicPartition])
+            if (result.Offset.Value + 1 >= end)
                 remaining.Remove(result.TopicPartition);
         }
         return results;
