@@ -34,6 +34,8 @@ public sealed class AuthenticationTests(GatewayFixture fixture)
             ("RS256 header on the HS256 key", tokens.Mint(customer, algorithm: "RS256", keyId: TestTokens.HsKeyId)),
             // The reason quotes the alg: a quote or a control character must not break the WWW-Authenticate header.
             ("a subject the services refuse as a customer id", tokens.Mint("auth0|123")),
+            // A pattern anchored with '$' would let a final newline through, and every call would then fail at Orders.
+            ("a customer id subject with a final newline", tokens.Mint(customer + "\n")),
             ("an alg with a quote and a control character", tokens.Mint(customer, algorithm: "RS\"256\u0007", keyId: null, sign: _ => [1, 2, 3])),
         };
 

@@ -120,6 +120,7 @@ public sealed class CatalogTests(CatalogFixture catalog)
         { Enumerable.Range(0, 101).Select(i => $"SKU-{i}").ToArray(), "skus must hold between 1 and 100 SKUs." },
         { ["SKU-1001", ""], "skus[1] is required." },
         { ["sku-1001"], "skus[0] must be 1 to 32 characters of A-Z, 0-9 and '-'." },
+        { ["SKU-1001\n"], "skus[0] must be 1 to 32 characters of A-Z, 0-9 and '-'." },
         { ["SKU-1001", new string('A', 33)], "skus[1] must be 1 to 32 characters of A-Z, 0-9 and '-'." },
         { ["SKU-1001", "SKU-1002", "SKU-1001"], "skus[2] repeats SKU SKU-1001." },
     };

@@ -254,6 +254,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
     [InlineData("SKU-1001", -3, "quantity must be between 1 and 1000000.")]
     [InlineData("", 1, "sku is required.")]
     [InlineData("sku 1", 1, "sku must be 1 to 32 characters of A-Z, 0-9 and '-'.")]
+    [InlineData("SKU-1001\n", 1, "sku must be 1 to 32 characters of A-Z, 0-9 and '-'.")]
     public async Task Restock_validates_its_request(string sku, int quantity, string message)
     {
         var error = await Assert.ThrowsAsync<RpcException>(() => inventory.RestockAsync(sku, quantity));

@@ -120,6 +120,7 @@ public sealed class NotificationsTests(NotificationsFixture notifications)
     [Theory]
     [InlineData("", "", 0, "", "customer_id is required.")]
     [InlineData("bad customer!", "", 0, "", "customer_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'.")]
+    [InlineData("customer-1\n", "", 0, "", "customer_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'.")]
     [InlineData("customer-1", "not-a-uuid", 0, "", "order_id must be a UUID.")]
     [InlineData("customer-1", "", 101, "", "page_size must be between 1 and 100 (0 means 20).")]
     [InlineData("customer-1", "", -1, "", "page_size must be between 1 and 100 (0 means 20).")]

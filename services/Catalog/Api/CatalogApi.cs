@@ -1,5 +1,6 @@
 using Checkout.Catalog.Data;
 using Checkout.Catalog.Domain;
+using Checkout.Contracts;
 using Checkout.Contracts.Catalog.V1;
 using Checkout.ServiceDefaults.Grpc;
 using Status = Checkout.ServiceDefaults.Grpc.Status;
@@ -77,7 +78,7 @@ public sealed class CatalogApi(ProductRepository products)
         if (sku.Length == 0)
             throw InvalidArgument($"{field} is required.");
         if (!Sku.IsValid(sku))
-            throw InvalidArgument($"{field} must be 1 to {Sku.MaxLength} characters of A-Z, 0-9 and '-'.");
+            throw InvalidArgument($"{field} {Sku.Rule}.");
     }
 
     private static RpcException InvalidArgument(string message) => new(new Status(StatusCode.InvalidArgument, message));

@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
-using Checkout.Catalog.Domain;
+using Checkout.Contracts;
 
 namespace Checkout.Catalog.Api;
 

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using Checkout.Contracts;
 
 namespace Checkout.Gateway.Api;
 
@@ -7,7 +7,7 @@ namespace Checkout.Gateway.Api;
 /// are the services' (Orders and Inventory stay the authority and check again); checking here answers a client
 /// without a round trip and names its fields.
 /// </summary>
-public static partial class RequestValidation
+public static class RequestValidation
 {
     public const int MaxLines = 50;
     public const int MaxQuantity = 1000;
@@ -16,11 +16,9 @@ public static partial class RequestValidation
     public const int MaxPageTokenLength = 512;
     public const int MaxTokenLength = 128;
 
-    public static string? CustomerIdError(string? customerId) =>
-        customerId is not null && CustomerIdPattern().IsMatch(customerId) ? null : "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'";
+    public static string? CustomerIdError(string? customerId) => CustomerId.IsValid(customerId) ? null : CustomerId.Rule;
 
-    public static string? SkuError(string? sku) =>
-        sku is not null && SkuPattern().IsMatch(sku) ? null : "must be 1 to 32 characters of A-Z, 0-9 and '-'";
+    public static string? SkuError(string? sku) => Sku.IsValid(sku) ? null : Sku.Rule;
 
     public static Dictionary<string, string[]> PlaceOrder(PlaceOrderBody body, string? idempotencyKey)
     {
@@ -67,10 +65,4 @@ public static partial class RequestValidation
 
     private static string? TokenError(string? value) =>
         value is { Length: >= 1 and <= MaxTokenLength } ? null : $"is required: 1 to {MaxTokenLength} characters";
-
-    [GeneratedRegex("^[A-Za-z0-9._@-]{1,64}$")]
-    private static partial Regex CustomerIdPattern();
-
-    [GeneratedRegex("^[A-Z0-9-]{1,32}$")]
-    private static partial Regex SkuPattern();
 }

@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Inventory.V1;
 using Checkout.Inventory.Data;
 using Checkout.Inventory.Domain;
@@ -58,7 +59,7 @@ public sealed partial class InventoryApi(StockRepository stock, ILogger<Inventor
         if (sku.Length == 0)
             throw InvalidArgument($"{field} is required.");
         if (!Sku.IsValid(sku))
-            throw InvalidArgument($"{field} must be 1 to {Sku.MaxLength} characters of A-Z, 0-9 and '-'.");
+            throw InvalidArgument($"{field} {Sku.Rule}.");
     }
 
     private static RpcException InvalidArgument(string message) => new(new Status(StatusCode.InvalidArgument, message));

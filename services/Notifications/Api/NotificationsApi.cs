@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using Checkout.Contracts;
 using Checkout.Contracts.Notifications.V1;
 using Checkout.Notifications.Data;
 using Checkout.ServiceDefaults.Grpc;
@@ -9,7 +9,7 @@ using ContractNotification = Checkout.Contracts.Notifications.V1.Notification;
 namespace Checkout.Notifications.Api;
 
 /// <summary>The gRPC service checkout.notifications.v1.Notifications: validation at the edge, mapping to the contract.</summary>
-public sealed partial class NotificationsApi(NotificationRepository notifications)
+public sealed class NotificationsApi(NotificationRepository notifications)
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
@@ -19,8 +19,8 @@ public sealed partial class NotificationsApi(NotificationRepository notification
     {
         if (request.CustomerId.Length == 0)
             throw InvalidArgument("customer_id is required.");
-        if (!CustomerId().IsMatch(request.CustomerId))
-            throw InvalidArgument("customer_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'.");
+        if (!CustomerId.IsValid(request.CustomerId))
+            throw InvalidArgument($"customer_id {CustomerId.Rule}.");
         Guid? orderId = null;
         if (request.OrderId.Length > 0)
         {
@@ -61,7 +61,4 @@ public sealed partial class NotificationsApi(NotificationRepository notification
         Body = notification.Body,
         SentAt = Timestamp.FromDateTime(DateTime.SpecifyKind(notification.SentAt, DateTimeKind.Utc)),
     };
-
-    [GeneratedRegex("^[A-Za-z0-9._@-]{1,64}$")]
-    private static partial Regex CustomerId();
 }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using Checkout.Contracts;
 using Checkout.Contracts.Orders.V1;
 
 namespace Checkout.Orders.Api;
@@ -12,10 +12,6 @@ public static class PlaceOrderValidator
     public const int MaxLines = 50;
     public const int MaxQuantity = 1000;
 
-    private static readonly SearchValues<char> CustomerIdChars =
-        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-");
-    private static readonly SearchValues<char> SkuChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
-
     /// <summary>The first problem of the request, or null when it is valid.</summary>
     public static string? Validate(PlaceOrderRequest request)
     {
@@ -27,8 +23,8 @@ public static class PlaceOrderValidator
         for (var i = 0; i < request.Lines.Count; i++)
         {
             var line = request.Lines[i];
-            if (line.Sku.Length is 0 or > 32 || line.Sku.AsSpan().ContainsAnyExcept(SkuChars))
-                return $"lines[{i}].sku must be 1 to 32 characters of A-Z, 0-9 and '-'";
+            if (!Sku.IsValid(line.Sku))
+                return $"lines[{i}].sku {Sku.Rule}";
             if (line.Quantity is < 1 or > MaxQuantity)
                 return $"lines[{i}].quantity must be between 1 and {MaxQuantity}";
             if (!skus.Add(line.Sku))
@@ -41,9 +37,7 @@ public static class PlaceOrderValidator
         return null;
     }
 
-    /// <summary>Null when <paramref name="customerId"/> is 1 to 64 characters of [A-Za-z0-9._@-].</summary>
+    /// <summary>Null when <paramref name="customerId"/> is a valid customer id (see <see cref="CustomerId"/>).</summary>
     public static string? ValidateCustomerId(string customerId) =>
-        customerId.Length is 0 or > 64 || customerId.AsSpan().ContainsAnyExcept(CustomerIdChars)
-            ? "customer_id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '@' and '-'"
-            : null;
+        CustomerId.IsValid(customerId) ? null : $"customer_id {CustomerId.Rule}";
 }
