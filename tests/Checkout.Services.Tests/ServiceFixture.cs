@@ -107,6 +107,12 @@ public abstract class ServiceFixture(ServiceTestBed testBed, string name) : IAsy
         return Convert.ToInt64(await connection.ExecuteScalarAsync(sql), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The events the service wrote to its outbox for <paramref name="key"/>, published or not: an event is in the outbox
+    /// as soon as the change that made it commits, so this sees a wrongly written one that the event log may not have yet.
+    /// </summary>
+    public Task<long> OutboxEventsAsync(string key) => CountAsync($"SELECT count(*) FROM messaging.outbox WHERE message_key = '{key}'");
+
     public virtual async ValueTask DisposeAsync()
     {
         await DisposeInstancesAsync();

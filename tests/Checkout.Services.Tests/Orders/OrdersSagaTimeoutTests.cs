@@ -29,6 +29,6 @@ public sealed class OrdersSagaTimeoutTests(OrdersShortTimeoutFixture fixture) : 
         Assert.Equal(pending.Count, await fixture.CountAsync($"SELECT count(*) FROM order_timeline WHERE step = 'cancelled' AND order_id IN ({keys})"));
         Assert.Equal(2 * pending.Count, await fixture.CountAsync($"SELECT count(*) FROM messaging.outbox WHERE message_key IN ({keys})"));
         Assert.Equal(1, await fixture.CountAsync($"SELECT count(*) FROM order_timeline WHERE step = 'cancelled' AND order_id = '{settled}'"));
-        Assert.Equal(2, await fixture.CountAsync($"SELECT count(*) FROM messaging.outbox WHERE message_key = '{settled}'"));
+        Assert.Equal(2, await fixture.OutboxEventsAsync(settled));
     }
 }

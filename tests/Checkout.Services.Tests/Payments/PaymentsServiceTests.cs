@@ -103,7 +103,8 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
 
         Assert.Equal(PaymentStatus.Voided, (await fixture.GetAsync(orderId)).Status);
         Assert.Equal(0, await fixture.CountAsync($"SELECT count(*) FROM simulated_provider.calls WHERE idempotency_key = '{orderId}'"));
-        Assert.DoesNotContain(fixture.Events.All(orderId), e => e.Envelope.Source == "payments");
+        // Nothing written: no charge, no PaymentSucceeded or PaymentFailed (the outbox row would commit with stock_reserved).
+        Assert.Equal(0, await fixture.OutboxEventsAsync(orderId));
     }
 
     [Fact]
@@ -123,6 +124,8 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
         await fixture.Events.PublishAsync("orders", orderId, cancellation);
         await fixture.Events.PublishAsync("orders", orderId, cancelled);
         await WaitUntilHandledAsync(orderId);
+        // PaymentSucceeded and one PaymentRefunded, published or not.
+        Assert.Equal(2, await fixture.OutboxEventsAsync(orderId));
         Assert.Single(fixture.Events.All<PaymentRefunded>(orderId));
     }
 
@@ -212,6 +215,7 @@ public sealed class PaymentsServiceTests(PaymentsFixture fixture) : IClassFixtur
         Assert.Equal(1, await fixture.CountAsync($"SELECT count(*) FROM simulated_provider.charges WHERE idempotency_key = '{orderId}'"));
         Assert.Equal(calls, await fixture.CountAsync($"SELECT calls FROM simulated_provider.calls WHERE idempotency_key = '{orderId}'"));
         Assert.Equal(calls, (await fixture.GetAsync(orderId)).Attempts);
+        Assert.Equal(1, await fixture.OutboxEventsAsync(orderId));
         Assert.Single(fixture.Events.All<PaymentSucceeded>(orderId));
     }
 }
