@@ -2,6 +2,7 @@
 // hold: the same call, builder.AddNpgsqlDataSource("<name>"), reads ConnectionStrings:<name> as an Aspire host
 // provides it, registers one pooled NpgsqlDataSource and a health check on it. Npgsql emits its own traces and
 // metrics (ActivitySource and Meter "Npgsql"), which ServiceDefaults' telemetry subscribes to.
+using System.Data.Common;
 using Checkout.ServiceDefaults.Grpc;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,7 +35,9 @@ public static class NpgsqlDataSourceExtensions
         var dataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = connectionName };
         // The services repeat a few statements (handlers, outbox, inbox) thousands of times a second: preparing them
         // once per connection spares PostgreSQL the parse and plan of each. The connection string can still override it.
-        if (!new NpgsqlConnectionStringBuilder(connectionString).ContainsKey("Max Auto Prepare"))
+        // (Parsed as a plain connection string: Npgsql's own builder says it "contains" every keyword it knows.)
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
             dataSource.ConnectionStringBuilder.MaxAutoPrepare = MaxAutoPrepare;
         builder.Services.AddSingleton(_ => dataSource.Build());
         builder.Services.AddSingleton<DatabaseMigrator>();
