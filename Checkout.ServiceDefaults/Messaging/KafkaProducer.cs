@@ -30,7 +30,9 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
         }
     }
 
-    // Late failures of an already replaced producer must not dispose its successor, which has deliveries in flight.
+    // Late failures of an already replaced producer must not touch its successor, which has deliveries in flight. The
+    // failed one is disposed only once its other deliveries have reported (a fatal error fails them all): disposing it
+    // at once would stop the delivery reports that their callers, such as an outbox round, are waiting for.
     private void Replace(IProducer<string, byte[]> failed, KafkaException exception)
     {
         lock (gate)
@@ -38,9 +40,20 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
             if (!ReferenceEquals(producer, failed))
                 return;
             LogFatal(logger, exception.Message);
-            producer.Dispose();
             producer = null;
         }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                failed.Flush(options.Value.Outbox.PublishTimeout);
+                failed.Dispose();
+            }
+            catch (Exception disposeFailure)
+            {
+                LogDisposeFailed(logger, disposeFailure);
+            }
+        });
     }
 
     private IProducer<string, byte[]> Current()
@@ -86,6 +99,9 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
 
     [LoggerMessage(LogLevel.Error, "Kafka producer failed fatally and is rebuilt: {Reason}")]
     private static partial void LogFatal(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Disposing the failed Kafka producer failed")]
+    private static partial void LogDisposeFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(LogLevel.Warning, "Kafka producer error {Code}: {Reason}")]
     private static partial void LogClientError(ILogger logger, ErrorCode code, string reason);
