@@ -24,16 +24,9 @@ public static class GrpcClientServiceCollectionExtensions
         var builder = services.AddHttpClient(name, httpClient => GrpcClient.ConfigureHttpClient(httpClient, address))
             .ConfigurePrimaryHttpMessageHandler(GrpcClient.CreateHttpHandler);
         // Same order as AddServiceDefaults: resilience outermost, so each retry resolves the address again.
-        services.AddServiceDiscovery();
         builder.AddStandardResilienceHandler(ConfigureGrpcResilience);
-        builder.ConfigureAdditionalHttpMessageHandlers(static (handlers, provider) =>
-        {
-            // AddServiceDefaults already gives every client discovery; add it only when it is missing.
-            var hasDiscovery = false;
-            foreach (var handler in handlers) hasDiscovery |= handler is ServiceDiscoveryHttpMessageHandler;
-            if (!hasDiscovery) handlers.Add(new ServiceDiscoveryHttpMessageHandler(provider.GetRequiredService<ServiceEndpointResolver>()));
-            handlers.Add(new GrpcDeadlineHandler());
-        });
+        builder.AddServiceDiscovery();
+        builder.ConfigureAdditionalHttpMessageHandlers(static (handlers, _) => handlers.Add(new GrpcDeadlineHandler()));
         services.AddKeyedTransient(name, (provider, _) => new GrpcClient(provider.GetRequiredService<IHttpClientFactory>().CreateClient(name)));
         return builder;
     }

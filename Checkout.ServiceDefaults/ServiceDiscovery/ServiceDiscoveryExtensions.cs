@@ -14,13 +14,23 @@ public static class ServiceDiscoveryExtensions
         return services;
     }
 
-    /// <summary>Resolves the request URI of every request of this client (or of all clients, from ConfigureHttpClientDefaults).</summary>
+    /// <summary>
+    /// Resolves the request URI of every request of this client (or of all clients, from ConfigureHttpClientDefaults).
+    /// Asking again adds nothing: AddServiceDefaults gives every client discovery, and a client's own set-up may ask too.
+    /// </summary>
     public static IHttpClientBuilder AddServiceDiscovery(this IHttpClientBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddServiceDiscovery();
-        return builder.AddHttpMessageHandler(
-            services => new ServiceDiscoveryHttpMessageHandler(services.GetRequiredService<ServiceEndpointResolver>()));
+        return builder.ConfigureAdditionalHttpMessageHandlers(static (handlers, services) =>
+        {
+            foreach (var handler in handlers)
+            {
+                if (handler is ServiceDiscoveryHttpMessageHandler)
+                    return;
+            }
+            handlers.Add(new ServiceDiscoveryHttpMessageHandler(services.GetRequiredService<ServiceEndpointResolver>()));
+        });
     }
 }
 
