@@ -1,22 +1,17 @@
-// The single cross-cutting entry of every Checkout service, modelled on the .NET Aspire ServiceDefaults template
+// The single cross-cutting entry of every Checkout service, in the shape of the .NET Aspire ServiceDefaults template
 // and, like it, in namespace Microsoft.Extensions.Hosting so that `builder.AddServiceDefaults()` needs no using.
-// The libraries the template uses that this machine lacks (OpenTelemetry.Extensions.Hosting and
-// .Instrumentation.*, Microsoft.Extensions.ServiceDiscovery, Microsoft.Extensions.Http.Resilience) are stood in
-// for by Checkout.ServiceDefaults.Telemetry, .ServiceDiscovery and .Resilience.
+// What it adds to the template: console lines that name their trace, our own ActivitySources and Meters
+// ("Checkout.*"), health answers that list each check's name and status, and no resilience handler on the OTLP
+// exporter's own HttpClient.
 using Checkout.ServiceDefaults.Health;
-using Checkout.ServiceDefaults.Resilience;
-using Checkout.ServiceDefaults.ServiceDiscovery;
-using Checkout.ServiceDefaults.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
-using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -25,7 +20,13 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class Extensions
 {
-    /// <summary>Telemetry, health checks, service discovery and standard resilience for every HttpClient.</summary>
+    /// <summary>The prefix of every ActivitySource and Meter of our own code (for example "Checkout.Messaging").</summary>
+    public const string TelemetryPrefix = "Checkout.*";
+
+    // The OTLP exporter creates its HttpClient through IHttpClientFactory under these names (http/protobuf).
+    private static readonly string[] OtlpExporterClients = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
+
+    /// <summary>Telemetry, health checks, service discovery, and standard resilience for every HttpClient.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -34,71 +35,72 @@ public static class Extensions
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            // Same order as the Aspire template: resilience outermost, so every retry resolves the address again.
+            // Resilience outermost, so that every retry resolves the service's address again.
             http.AddStandardResilienceHandler();
             http.AddServiceDiscovery();
         });
+        // Telemetry must not retry itself: with no collector listening, each export would be retried and every retry
+        // logged as a warning, which is more telemetry to export. The exporter drops a batch it cannot send.
+        foreach (var name in OtlpExporterClients)
+        {
+            builder.Services.AddHttpClient(name).RemoveAllResilienceHandlers();
+        }
+
         return builder;
     }
 
     /// <summary>
-    /// Traces, metrics and logs through OpenTelemetry, exported over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is
-    /// set. The SDK reads the other OTEL_* settings (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
-    /// OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_SAMPLER, OTEL_BSP_SCHEDULE_DELAY, ...) from the host's
-    /// configuration, which includes the environment. Console log lines carry the trace and span ids.
+    /// Traces, metrics and logs through OpenTelemetry, exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the
+    /// Aspire dashboard's endpoint, under an Aspire host). The SDK reads the other OTEL_* settings (OTEL_SERVICE_NAME,
+    /// OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_PROTOCOL, ...) from configuration. Console lines carry the trace id.
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var exportOtlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var configureResource = ResourceFor(builder.Environment.ApplicationName);
-
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
-        builder.Logging.AddConsole();
-        // One line per entry, ending with its scopes, among them "TraceId:...", so each line names its trace.
+        // One line per entry, ending with its scopes, among them "TraceId:...", so that each line names its trace.
         builder.Services.Configure<SimpleConsoleFormatterOptions>(options =>
         {
             options.SingleLine = true;
             options.IncludeScopes = true;
             options.TimestampFormat = "HH:mm:ss.fff ";
         });
-        builder.Services.Configure<JsonConsoleFormatterOptions>(options => options.IncludeScopes = true);
-
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
-        builder.Services.ConfigureOpenTelemetryLoggerProvider(logging =>
-        {
-            logging.ConfigureResource(configureResource);
-            if (exportOtlp)
-            {
-                logging.AddOtlpExporter();
-            }
-        });
 
-        // Built from the SDK's own builders because their DI-hosted form lives in the missing Extensions.Hosting;
-        // the host's configuration is handed to them so OTEL_* settings from any configuration source apply.
-        builder.Services.AddSingleton(services =>
+        // service.name defaults to the application name; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read after it,
+        // override it (an Aspire host sets both).
+        var applicationName = builder.Environment.ApplicationName;
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.Clear().AddService(applicationName).AddTelemetrySdk().AddEnvironmentVariableDetector())
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(TelemetryPrefix))
+            .WithTracing(tracing => tracing
+                .AddSource(applicationName, TelemetryPrefix)
+                // Probes would flood the traces.
+                .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !HealthEndpoints.IsProbe(context.Request.Path))
+                // One client span per gRPC call, not one for the call and another for its HTTP request.
+                .AddGrpcClientInstrumentation(grpc => grpc.SuppressDownstreamInstrumentation = true)
+                .AddHttpClientInstrumentation());
+
+        builder.AddOpenTelemetryExporters();
+        return builder;
+    }
+
+    private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            var tracing = Sdk.CreateTracerProviderBuilder()
-                .ConfigureServices(sdkServices => sdkServices.AddSingleton(services.GetRequiredService<IConfiguration>()))
-                .ConfigureResource(configureResource)
-                .AddSource([.. TelemetrySources.ActivitySources]);
-            return (exportOtlp ? tracing.AddOtlpExporter() : tracing).Build();
-        });
-        builder.Services.AddSingleton(services =>
-        {
-            var metrics = Sdk.CreateMeterProviderBuilder()
-                .ConfigureServices(sdkServices => sdkServices.AddSingleton(services.GetRequiredService<IConfiguration>()))
-                .ConfigureResource(configureResource)
-                .AddMeter([.. TelemetrySources.Meters]);
-            return (exportOtlp ? metrics.AddOtlpExporter() : metrics).Build();
-        });
-        builder.Services.AddHostedService<TelemetryHostedService>();
-        builder.Services.AddSingleton<IStartupFilter, HttpServerTracing>();
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
         return builder;
     }
 
@@ -112,8 +114,8 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Maps /health (every check) and /alive (checks tagged "live") in every environment: they answer 200 or 503
-    /// with check names and statuses only.
+    /// Maps /health (every check) and /alive (checks tagged "live") in every environment: they answer 200 or 503 with
+    /// check names and statuses only, never a description or an exception, so they are safe to expose.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
@@ -128,16 +130,5 @@ public static class Extensions
             ResponseWriter = HealthEndpoints.WriteReportAsync,
         });
         return app;
-    }
-
-    // service.name defaults to the application name; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (read after
-    // it) override it. One instance id per process, so traces, metrics and logs agree.
-    private static Action<ResourceBuilder> ResourceFor(string applicationName)
-    {
-        var instanceId = Guid.NewGuid().ToString();
-        return resource => resource.Clear()
-            .AddService(applicationName, serviceInstanceId: instanceId)
-            .AddTelemetrySdk()
-            .AddEnvironmentVariableDetector();
     }
 }

@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -238,7 +239,7 @@ internal sealed partial class InboxProcessor(
         headers.Add(MessageHeaders.DeadLetterPartition, Encoding.UTF8.GetBytes(result.Partition.Value.ToString(CultureInfo.InvariantCulture)));
         headers.Add(MessageHeaders.DeadLetterOffset, Encoding.UTF8.GetBytes(result.Offset.Value.ToString(CultureInfo.InvariantCulture)));
         var deadLetter = new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers };
-        var topic = MessagingInitializer.DeadLetterTopic(result.Topic);
+        var topic = Topics.DeadLetter(result.Topic);
 
         // The partition moves on only once the dead letter is safely stored: keep trying while the broker is away.
         for (var attempt = 1; ; attempt++)

@@ -1,4 +1,3 @@
-using Checkout.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,7 +53,6 @@ internal sealed partial class KafkaConsumerService : BackgroundService, IHealthC
 
     private void ConsumeLoop(CancellationToken stoppingToken)
     {
-        LibrdKafka.EnsureLoaded();
         var config = new ConsumerConfig(new Dictionary<string, string>(settings.Consumer))
         {
             BootstrapServers = kafka.BootstrapServers,

@@ -1,4 +1,3 @@
-using Checkout.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -67,7 +66,6 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
 
     private IProducer<string, byte[]> Build()
     {
-        LibrdKafka.EnsureLoaded();
         var settings = options.Value;
         var config = new ProducerConfig(new Dictionary<string, string>(settings.Producer))
         {

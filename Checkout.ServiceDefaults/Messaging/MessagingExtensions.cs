@@ -11,10 +11,10 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// <summary>
 /// Registration of reliable messaging for a service:
 /// <code>
-/// builder.AddNpgsqlDataSource("ordersdb");
-/// builder.AddKafkaMessaging(o => o.Topics.Add("orders"))
+/// builder.AddServiceDatabase(DatabaseNames.Orders);
+/// builder.AddKafkaMessaging(o => o.Topics.Add(Topics.Orders))
 ///        .AddOutbox()
-///        .AddConsumer&lt;PaymentEventsHandler&gt;("payments");
+///        .AddConsumer&lt;PaymentEventsHandler&gt;(Topics.Payments);
 /// </code>
 /// </summary>
 public static class MessagingExtensions
@@ -22,7 +22,7 @@ public static class MessagingExtensions
     /// <summary>
     /// Adds the messaging core: options from the "Messaging" section (then <paramref name="configure"/>), the broker
     /// from ConnectionStrings:kafka, the outbox/inbox schema in the service's database (the NpgsqlDataSource of
-    /// AddNpgsqlDataSource, migrated at start-up), the topics (created at start-up), telemetry ("Checkout.Messaging")
+    /// AddServiceDatabase, migrated at start-up), the topics (created at start-up), telemetry ("Checkout.Messaging")
     /// and retention clean-up.
     /// </summary>
     public static MessagingBuilder AddKafkaMessaging(this IHostApplicationBuilder builder, Action<MessagingOptions>? configure = null)
@@ -32,7 +32,7 @@ public static class MessagingExtensions
         if (services.Any(service => service.ServiceType == typeof(KafkaConnection)))
             throw new InvalidOperationException("AddKafkaMessaging has already been called for this application.");
         if (!services.Any(service => service.ServiceType == typeof(DatabaseMigrator)))
-            throw new InvalidOperationException("Messaging keeps its outbox and inbox in the service's database: call builder.AddNpgsqlDataSource(\"<database>\") first.");
+            throw new InvalidOperationException("Messaging keeps its outbox and inbox in the service's database: call builder.AddServiceDatabase(\"<database>\") first.");
         var bootstrapServers = builder.Configuration.GetConnectionString("kafka");
         if (string.IsNullOrWhiteSpace(bootstrapServers))
             throw new InvalidOperationException("Messaging needs the Kafka bootstrap servers in ConnectionStrings:kafka (ConnectionStrings__kafka).");

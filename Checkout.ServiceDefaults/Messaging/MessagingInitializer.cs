@@ -1,4 +1,4 @@
-using Checkout.ServiceDefaults.Kafka;
+using Checkout.Contracts;
 using Checkout.ServiceDefaults.Postgres;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
@@ -24,7 +24,7 @@ internal sealed partial class MessagingInitializer(
         await migrator.MigrateAsync(typeof(MessagingInitializer).Assembly, cancellationToken);
         var settings = options.Value;
         var topics = settings.Topics
-            .Concat(consumers.SelectMany(consumer => consumer.Topics.SelectMany(topic => new[] { topic, DeadLetterTopic(topic) })))
+            .Concat(consumers.SelectMany(consumer => consumer.Topics.SelectMany(topic => new[] { topic, Topics.DeadLetter(topic) })))
             .Distinct(StringComparer.Ordinal)
             .ToList();
         if (topics.Count > 0)
@@ -35,11 +35,8 @@ internal sealed partial class MessagingInitializer(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public static string DeadLetterTopic(string topic) => topic + ".dlq";
-
     private async Task CreateTopicsAsync(List<string> topics, int partitions, short replicationFactor)
     {
-        LibrdKafka.EnsureLoaded();
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = kafka.BootstrapServers }).Build();
         // Create only what is missing: a restart (or a second instance) then needs no create permission at all.
         var existing = admin.GetMetadata(MetadataTimeout).Topics
@@ -57,9 +54,19 @@ internal sealed partial class MessagingInitializer(
             LogCreated(logger, string.Join(", ", missing), partitions);
         }
         catch (CreateTopicsException exception)
-            when (exception.Results.All(result => result.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
         {
-            // Another instance created some of them meanwhile: what matters is that they all exist.
+            // Another instance may have created some of them meanwhile: what matters is that they all exist.
+            var failed = exception.Results.Where(result => result.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists)).ToList();
+            if (failed.Count > 0)
+                throw new InvalidOperationException(
+                    $"The broker at {kafka.BootstrapServers} refused to create topic(s) " +
+                    string.Join("; ", failed.Select(result => $"'{result.Topic}': {result.Error.Code} ({result.Error.Reason})")) +
+                    $". Create them with {partitions} partitions, or give this service's principal the right to create topics.", exception);
+        }
+        catch (KafkaException exception)
+        {
+            throw new InvalidOperationException(
+                $"Could not create topic(s) {string.Join(", ", missing)} on the broker at {kafka.BootstrapServers}: {exception.Error.Code} ({exception.Error.Reason}).", exception);
         }
     }
 

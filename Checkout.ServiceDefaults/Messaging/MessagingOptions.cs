@@ -5,7 +5,7 @@ namespace Checkout.ServiceDefaults.Messaging;
 
 /// <summary>
 /// Settings of the messaging component, bound from the "Messaging" configuration section. The broker comes from
-/// ConnectionStrings:kafka (Aspire's convention); the outbox and inbox live in the service's database (AddNpgsqlDataSource).
+/// ConnectionStrings:kafka (Aspire's convention); the outbox and inbox live in the service's database (AddServiceDatabase).
 /// </summary>
 public sealed class MessagingOptions
 {

@@ -1,4 +1,4 @@
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Npgsql;
 
 namespace Checkout.ServiceDefaults.Postgres;
@@ -6,7 +6,7 @@ namespace Checkout.ServiceDefaults.Postgres;
 /// <summary>
 /// Tells a database outage (the server down, restarting, out of connections, refusing them) from every other
 /// database error, so that a gRPC call it breaks ends with UNAVAILABLE, which clients retry, rather than UNKNOWN.
-/// Registered by <see cref="NpgsqlDataSourceExtensions.AddNpgsqlDataSource"/> in <see cref="GrpcServiceOptions.ExceptionStatusMappings"/>.
+/// Applied to every gRPC call by <see cref="Grpc.ExceptionStatusInterceptor"/>.
 /// </summary>
 public static class DatabaseOutage
 {

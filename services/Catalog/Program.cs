@@ -1,18 +1,20 @@
 using Checkout.Catalog.Api;
 using Checkout.Catalog.Data;
+using Checkout.Contracts;
+using Checkout.ServiceDefaults.Correlation;
 using Checkout.ServiceDefaults.Grpc;
 using Checkout.ServiceDefaults.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("catalogdb");
+builder.AddGrpcServiceDefaults();
+builder.AddServiceDatabase(DatabaseNames.Catalog);
 builder.Services.AddSingleton<ProductRepository>();
-builder.Services.AddSingleton<CatalogApi>();
-builder.Services.AddGrpc();
 
 var app = builder.Build();
-app.MapCatalogApi();
-app.MapGrpcHealthChecks();
+app.UseCorrelationId();
+app.MapGrpcService<CatalogApi>();
+app.MapGrpcHealthChecksService();
 app.MapDefaultEndpoints();
 
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);

@@ -3,19 +3,19 @@ using Checkout.Catalog.Domain;
 using Checkout.Contracts;
 using Checkout.Contracts.Catalog.V1;
 using Checkout.ServiceDefaults.Grpc;
-using Status = Checkout.ServiceDefaults.Grpc.Status;
+using Grpc.Core;
 using ContractProduct = Checkout.Contracts.Catalog.V1.Product;
 
 namespace Checkout.Catalog.Api;
 
 /// <summary>The gRPC service checkout.catalog.v1.Catalog: validation at the edge, mapping to and from the contract.</summary>
-public sealed class CatalogApi(ProductRepository products)
+public sealed class CatalogApi(ProductRepository products) : Contracts.Catalog.V1.Catalog.CatalogBase
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 100;
     public const int MaxPricedSkus = 100;
 
-    public async Task<ListProductsResponse> ListProductsAsync(ListProductsRequest request, ServerCallContext context)
+    public override async Task<ListProductsResponse> ListProducts(ListProductsRequest request, ServerCallContext context)
     {
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
         if (pageSize is < 1 or > MaxPageSize)
@@ -23,7 +23,7 @@ public sealed class CatalogApi(ProductRepository products)
         var afterSku = "";
         if (request.PageToken.Length > 0)
         {
-            if (!PageToken.TryDecode(request.PageToken, out var lastSku))
+            if (!PageToken.TryDecode(request.PageToken, out string lastSku) || !Sku.IsValid(lastSku))
                 throw InvalidArgument("page_token is not a token this service issued.");
             afterSku = lastSku;
         }
@@ -38,7 +38,7 @@ public sealed class CatalogApi(ProductRepository products)
         return response;
     }
 
-    public async Task<ContractProduct> GetProductAsync(GetProductRequest request, ServerCallContext context)
+    public override async Task<ContractProduct> GetProduct(GetProductRequest request, ServerCallContext context)
     {
         ValidateSku(request.Sku, "sku");
         var found = await products.FindAsync([request.Sku], context.CancellationToken);
@@ -48,7 +48,7 @@ public sealed class CatalogApi(ProductRepository products)
     }
 
     /// <summary>Prices the requested SKUs, answering in request order; NOT_FOUND names every unknown SKU.</summary>
-    public async Task<PriceItemsResponse> PriceItemsAsync(PriceItemsRequest request, ServerCallContext context)
+    public override async Task<PriceItemsResponse> PriceItems(PriceItemsRequest request, ServerCallContext context)
     {
         if (request.Skus.Count is 0 or > MaxPricedSkus)
             throw InvalidArgument($"skus must hold between 1 and {MaxPricedSkus} SKUs.");
