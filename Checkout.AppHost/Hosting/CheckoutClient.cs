@@ -1,45 +1,29 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Catalog.V1;
 using Checkout.Contracts.Inventory.V1;
 using Checkout.Contracts.Notifications.V1;
 using Checkout.Contracts.Orders.V1;
 using Checkout.Contracts.Payments.V1;
-using Checkout.ServiceDefaults.Grpc;
-using Google.Protobuf.Reflection;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Checkout.AppHost.Hosting;
 
 /// <summary>
-/// Calls the five services' gRPC APIs, as a client of the running system would (tests, benchmarks, the host's
-/// smoke checks). Every call has a deadline; a non-OK status throws <see cref="RpcException"/>. Thread-safe.
+/// Calls the five services' gRPC APIs through their generated clients, as a client of the running system would
+/// (tests, benchmarks, the host's smoke checks). Every call has a deadline; a non-OK status throws
+/// <see cref="RpcException"/>. Thread-safe.
 /// </summary>
 public sealed class CheckoutClient : IDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 
-    private static readonly Method<ListProductsRequest, ListProductsResponse> ListProductsMethod = Find<ListProductsRequest, ListProductsResponse>(CatalogReflection.Descriptor, "Catalog", "ListProducts");
-    private static readonly Method<PlaceOrderRequest, PlaceOrderResponse> PlaceOrderMethod = Find<PlaceOrderRequest, PlaceOrderResponse>(OrdersReflection.Descriptor, "Orders", "PlaceOrder");
-    private static readonly Method<GetOrderRequest, Order> GetOrderMethod = Find<GetOrderRequest, Order>(OrdersReflection.Descriptor, "Orders", "GetOrder");
-    private static readonly Method<ListOrdersRequest, ListOrdersResponse> ListOrdersMethod = Find<ListOrdersRequest, ListOrdersResponse>(OrdersReflection.Descriptor, "Orders", "ListOrders");
-    private static readonly Method<CancelOrderRequest, Order> CancelOrderMethod = Find<CancelOrderRequest, Order>(OrdersReflection.Descriptor, "Orders", "CancelOrder");
-    private static readonly Method<GetStockRequest, GetStockResponse> GetStockMethod = Find<GetStockRequest, GetStockResponse>(InventoryReflection.Descriptor, "Inventory", "GetStock");
-    private static readonly Method<RestockRequest, StockLevel> RestockMethod = Find<RestockRequest, StockLevel>(InventoryReflection.Descriptor, "Inventory", "Restock");
-    private static readonly Method<GetPaymentRequest, Payment> GetPaymentMethod = Find<GetPaymentRequest, Payment>(PaymentsReflection.Descriptor, "Payments", "GetPayment");
-    private static readonly Method<ListNotificationsRequest, ListNotificationsResponse> ListNotificationsMethod = Find<ListNotificationsRequest, ListNotificationsResponse>(NotificationsReflection.Descriptor, "Notifications", "ListNotifications");
+    private readonly Dictionary<string, GrpcChannel> _channels;
 
-    private readonly Dictionary<string, (HttpClient Http, GrpcClient Grpc)> _clients;
-
-    /// <param name="endpoints">Each service's address by logical name (catalog, orders, inventory, payments, notifications).</param>
+    /// <param name="endpoints">Each service's address by its name (<see cref="ServiceNames"/>).</param>
     public CheckoutClient(IReadOnlyDictionary<string, Uri> endpoints)
     {
-        _clients = endpoints.ToDictionary(
-            endpoint => endpoint.Key,
-            endpoint =>
-            {
-                var http = new HttpClient(GrpcClient.CreateHttpHandler());
-                GrpcClient.ConfigureHttpClient(http, endpoint.Value);
-                return (http, new GrpcClient(http));
-            },
-            StringComparer.Ordinal);
+        _channels = endpoints.ToDictionary(endpoint => endpoint.Key, endpoint => GrpcChannel.ForAddress(endpoint.Value), StringComparer.Ordinal);
     }
 
     public CheckoutClient(CheckoutSystem system)
@@ -47,53 +31,53 @@ public sealed class CheckoutClient : IDisposable
     {
     }
 
+    public Catalog.CatalogClient Catalog => new(ChannelOf(ServiceNames.Catalog));
+    public Orders.OrdersClient Orders => new(ChannelOf(ServiceNames.Orders));
+    public Inventory.InventoryClient Inventory => new(ChannelOf(ServiceNames.Inventory));
+    public Payments.PaymentsClient Payments => new(ChannelOf(ServiceNames.Payments));
+    public Notifications.NotificationsClient Notifications => new(ChannelOf(ServiceNames.Notifications));
+
     public Task<ListProductsResponse> ListProductsAsync(ListProductsRequest request, CancellationToken cancellationToken = default) =>
-        Call("catalog", ListProductsMethod, request, cancellationToken);
+        Catalog.ListProductsAsync(request, Options(cancellationToken)).ResponseAsync;
 
     public Task<PlaceOrderResponse> PlaceOrderAsync(PlaceOrderRequest request, CancellationToken cancellationToken = default) =>
-        Call("orders", PlaceOrderMethod, request, cancellationToken);
+        Orders.PlaceOrderAsync(request, Options(cancellationToken)).ResponseAsync;
 
     public Task<Order> GetOrderAsync(string orderId, CancellationToken cancellationToken = default) =>
-        Call("orders", GetOrderMethod, new GetOrderRequest { OrderId = orderId }, cancellationToken);
+        Orders.GetOrderAsync(new GetOrderRequest { OrderId = orderId }, Options(cancellationToken)).ResponseAsync;
 
     public Task<ListOrdersResponse> ListOrdersAsync(ListOrdersRequest request, CancellationToken cancellationToken = default) =>
-        Call("orders", ListOrdersMethod, request, cancellationToken);
+        Orders.ListOrdersAsync(request, Options(cancellationToken)).ResponseAsync;
 
     public Task<Order> CancelOrderAsync(CancelOrderRequest request, CancellationToken cancellationToken = default) =>
-        Call("orders", CancelOrderMethod, request, cancellationToken);
+        Orders.CancelOrderAsync(request, Options(cancellationToken)).ResponseAsync;
 
     public Task<GetStockResponse> GetStockAsync(GetStockRequest request, CancellationToken cancellationToken = default) =>
-        Call("inventory", GetStockMethod, request, cancellationToken);
+        Inventory.GetStockAsync(request, Options(cancellationToken)).ResponseAsync;
 
     public Task<StockLevel> RestockAsync(string sku, int quantity, CancellationToken cancellationToken = default) =>
-        Call("inventory", RestockMethod, new RestockRequest { Sku = sku, Quantity = quantity }, cancellationToken);
+        Inventory.RestockAsync(new RestockRequest { Sku = sku, Quantity = quantity }, Options(cancellationToken)).ResponseAsync;
 
     public Task<Payment> GetPaymentAsync(string orderId, CancellationToken cancellationToken = default) =>
-        Call("payments", GetPaymentMethod, new GetPaymentRequest { OrderId = orderId }, cancellationToken);
+        Payments.GetPaymentAsync(new GetPaymentRequest { OrderId = orderId }, Options(cancellationToken)).ResponseAsync;
 
     public Task<ListNotificationsResponse> ListNotificationsAsync(ListNotificationsRequest request, CancellationToken cancellationToken = default) =>
-        Call("notifications", ListNotificationsMethod, request, cancellationToken);
+        Notifications.ListNotificationsAsync(request, Options(cancellationToken)).ResponseAsync;
+
+    /// <summary>A call's options: the client's deadline and <paramref name="cancellationToken"/>.</summary>
+    public static CallOptions Options(CancellationToken cancellationToken = default) =>
+        new(deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken);
 
     public void Dispose()
     {
-        foreach (var (http, _) in _clients.Values)
+        foreach (var channel in _channels.Values)
         {
-            http.Dispose();
+            channel.Dispose();
         }
     }
 
-    private Task<TResponse> Call<TRequest, TResponse>(string service, Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken)
-    {
-        if (!_clients.TryGetValue(service, out var client))
-        {
-            throw new InvalidOperationException($"This client has no endpoint for '{service}'.");
-        }
-
-        return client.Grpc.UnaryAsync(method, request, new CallOptions(deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken));
-    }
-
-    private static Method<TRequest, TResponse> Find<TRequest, TResponse>(FileDescriptor file, string service, string method)
-        where TRequest : class, Google.Protobuf.IMessage<TRequest>, new()
-        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new() =>
-        Method.FromDescriptor<TRequest, TResponse>(file.FindService(service).FindMethodByName(method));
+    private GrpcChannel ChannelOf(string service) =>
+        _channels.TryGetValue(service, out var channel)
+            ? channel
+            : throw new InvalidOperationException($"This client has no endpoint for '{service}'.");
 }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Checkout.AppHost.Infrastructure;
-using Checkout.ServiceDefaults.Kafka;
+using Checkout.Contracts;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -313,16 +313,16 @@ internal sealed class Orchestrator : IAsyncDisposable
         }
 
         Report(kafka.Name, ResourceState.Starting, "embedded");
+        Infrastructure.EmbeddedKafka broker;
         try
         {
-            LibrdKafka.EnsureLoaded();
+            broker = Infrastructure.EmbeddedKafka.Start();
         }
-        catch (LibrdKafkaNotFoundException exception)
+        catch (Exception exception) when (exception is EmbeddedInfrastructureException or DllNotFoundException)
         {
             throw new HostingException($"The embedded broker '{kafka.Name}' cannot start: {exception.Message}");
         }
 
-        var broker = Infrastructure.EmbeddedKafka.Start();
         lock (_embeddedKafka)
         {
             _embeddedKafka[kafka.Name] = broker;
@@ -332,7 +332,7 @@ internal sealed class Orchestrator : IAsyncDisposable
         foreach (var topic in kafka.Topics)
         {
             broker.CreateTopic(topic, kafka.Partitions);
-            broker.CreateTopic(topic + ".dlq", kafka.Partitions);
+            broker.CreateTopic(Topics.DeadLetter(topic), kafka.Partitions);
         }
 
         _connectionStrings[kafka.Name] = broker.BootstrapServers;

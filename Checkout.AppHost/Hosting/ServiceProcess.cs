@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using Checkout.AppHost.Infrastructure;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -55,7 +55,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly RecentLines _output = new(OutputCapacity);
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
-    private readonly HttpClient _grpcHttp = new(GrpcClient.CreateHttpHandler());
     private Process? _supervisor;
     // The run that became healthy, and the run being stopped on request: an exit of the first that is not the second is unexpected.
     private Process? _healthyRun;
@@ -72,8 +71,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         _logger = options.Logger ?? NullLogger.Instance;
         Port = options.Port != 0 ? options.Port : LoopbackPorts.PickFree();
         Endpoint = new Uri($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}");
-        GrpcClient.ConfigureHttpClient(_grpcHttp, Endpoint);
-        Client = new GrpcClient(_grpcHttp);
+        Channel = GrpcChannel.ForAddress(Endpoint);
     }
 
     public string Name => _options.Name;
@@ -83,8 +81,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>http://127.0.0.1:port: h2c with prior knowledge (the services speak HTTP/2 only).</summary>
     public Uri Endpoint { get; }
 
-    /// <summary>A gRPC client of the service at <see cref="Endpoint"/>; it outlives restarts and is disposed with this.</summary>
-    public GrpcClient Client { get; }
+    /// <summary>A gRPC channel to the service at <see cref="Endpoint"/>; it outlives restarts and is disposed with this.</summary>
+    public GrpcChannel Channel { get; }
 
     /// <summary>
     /// The service's own process id (the supervisor's child) while it runs, for per-process measurements; null when it
@@ -199,7 +197,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        _grpcHttp.Dispose();
+        Channel.Dispose();
     }
 
     private Process Launch()

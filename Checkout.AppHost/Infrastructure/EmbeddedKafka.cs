@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Checkout.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 
 namespace Checkout.AppHost.Infrastructure;
@@ -55,7 +54,7 @@ public sealed class EmbeddedKafka : IDisposable
         options ??= new EmbeddedKafkaOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Brokers, 1, nameof(options.Brokers));
 
-        LibrdKafka.EnsureLoaded();
+        LibrdKafkaLibrary.EnsureResolver();
         var client = CreateClient();
         var cluster = MockClusterHandle.Create(client, options.Brokers);
         if (cluster.IsInvalid)

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Checkout.ServiceDefaults.Kafka;
 using Microsoft.Win32.SafeHandles;
 
 namespace Checkout.AppHost.Infrastructure;
@@ -10,7 +9,7 @@ namespace Checkout.AppHost.Infrastructure;
 /// </summary>
 internal static partial class LibrdKafkaMockNative
 {
-    private const string Library = LibrdKafka.LibraryName;
+    private const string Library = LibrdKafkaLibrary.Name;
 
     // rd_kafka_type_t
     internal const int ProducerType = 0;

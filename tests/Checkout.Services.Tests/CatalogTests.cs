@@ -1,5 +1,5 @@
 using Checkout.Contracts.Catalog.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Dapper;
 using Npgsql;
 
@@ -7,15 +7,15 @@ namespace Checkout.Services.Tests;
 
 public sealed class CatalogFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "catalog")
 {
-    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => CatalogReflection.Descriptor.FindService("Catalog");
+    public Catalog.CatalogClient Client => new(Service.Channel);
 
     public Task<ListProductsResponse> ListAsync(int pageSize, string pageToken = "") =>
-        CallAsync<ListProductsRequest, ListProductsResponse>("ListProducts", new ListProductsRequest { PageSize = pageSize, PageToken = pageToken });
+        Client.ListProductsAsync(new ListProductsRequest { PageSize = pageSize, PageToken = pageToken }, CallOptions()).ResponseAsync;
 
     public Task<PriceItemsResponse> PriceAsync(params string[] skus) =>
-        CallAsync<PriceItemsRequest, PriceItemsResponse>("PriceItems", new PriceItemsRequest { Skus = { skus } });
+        Client.PriceItemsAsync(new PriceItemsRequest { Skus = { skus } }, CallOptions()).ResponseAsync;
 
-    public Task<Product> GetAsync(string sku) => CallAsync<GetProductRequest, Product>("GetProduct", new GetProductRequest { Sku = sku });
+    public Task<Product> GetAsync(string sku) => Client.GetProductAsync(new GetProductRequest { Sku = sku }, CallOptions()).ResponseAsync;
 }
 
 [CollectionDefinition(nameof(CatalogCollection))]
@@ -164,8 +164,8 @@ public sealed class CatalogTests(CatalogFixture catalog)
         // An instance on a database of its own, so that taking it away disturbs no other test.
         var database = "catalog_outage_" + Guid.NewGuid().ToString("N");
         await using var instance = await catalog.StartInstanceAsync(await catalog.TestBed.CreateDatabaseAsync(database));
-        var list = Method.FromDescriptor<ListProductsRequest, ListProductsResponse>(CatalogReflection.Descriptor.FindService("Catalog").FindMethodByName("ListProducts"));
-        Task<ListProductsResponse> ListAsync() => instance.Client.UnaryAsync(list, new ListProductsRequest { PageSize = 5 }, ServiceFixture.CallOptions());
+        var client = new Catalog.CatalogClient(instance.Channel);
+        Task<ListProductsResponse> ListAsync() => client.ListProductsAsync(new ListProductsRequest { PageSize = 5 }, ServiceFixture.CallOptions()).ResponseAsync;
         Assert.Equal(5, (await ListAsync()).Products.Count);
 
         await using var admin = new NpgsqlConnection(catalog.TestBed.Postgres.GetConnectionString());

@@ -1,6 +1,6 @@
 using Checkout.AppHost.Hosting;
 using Checkout.Contracts.Messaging.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Checkout.Testing;
 using Dapper;
 using Google.Protobuf;
@@ -22,9 +22,6 @@ public abstract class ServiceFixture(ServiceTestBed testBed, string name) : IAsy
     public ServiceProcess Service => instances[0];
     public IReadOnlyList<ServiceProcess> Instances => instances;
     public string ConnectionString { get; private set; } = null!;
-
-    /// <summary>The proto service this fixture's service serves.</summary>
-    protected abstract Google.Protobuf.Reflection.ServiceDescriptor Descriptor { get; }
 
     protected virtual int InstanceCount => 1;
 
@@ -67,14 +64,6 @@ public abstract class ServiceFixture(ServiceTestBed testBed, string name) : IAsy
             throw;
         }
     }
-
-    public Task<TResponse> CallAsync<TRequest, TResponse>(string method, TRequest request)
-        where TRequest : class, IMessage<TRequest>, new()
-        where TResponse : class, IMessage<TResponse>, new() =>
-        Service.Client.UnaryAsync(
-            Method.FromDescriptor<TRequest, TResponse>(Descriptor.FindMethodByName(method)),
-            request,
-            CallOptions());
 
     /// <summary>Every call has a deadline and ends with the test.</summary>
     public static CallOptions CallOptions() => new(deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: TestContext.Current.CancellationToken);
