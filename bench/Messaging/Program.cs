@@ -8,7 +8,6 @@ using System.Text;
 using Checkout.AppHost.Infrastructure;
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Messaging.V1;
-using Checkout.ServiceDefaults.Kafka;
 using Checkout.ServiceDefaults.Messaging;
 using Checkout.ServiceDefaults.Postgres;
 using Confluent.Kafka;
@@ -200,8 +199,7 @@ async Task<double> DrainRunAsync(string name)
 async Task<double> ConsumeRunAsync(string name)
 {
     var (database, topic) = await PrepareAsync();
-    LibrdKafka.EnsureLoaded();
-    using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 5 }).Build())
+        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 5 }).Build())
     {
         for (var i = 0; i < ConsumeEvents; i++)
         {

@@ -14,7 +14,6 @@ using Checkout.AppHost.Hosting;
 using Checkout.Bench.Saga;
 using Checkout.Contracts.Catalog.V1;
 using Checkout.Contracts.Orders.V1;
-using Checkout.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -27,7 +26,6 @@ var pacedDuration = TimeSpan.FromSeconds(Option("--paced", 45));
 var maxRateDuration = TimeSpan.FromSeconds(Option("--max", 60));
 var reportPath = OptionText("--report") ?? Path.Combine(CheckoutSystem.FindRepositoryRoot(), "bench", "results", "saga.md");
 
-LibrdKafka.EnsureLoaded();
 using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var loadAtStart = Machine.LoadAverage();
 Console.WriteLine($"Load average: {loadAtStart}");

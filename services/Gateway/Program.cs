@@ -6,6 +6,7 @@ using Checkout.Gateway.Auth;
 using Checkout.Gateway.Backends;
 using Checkout.Gateway.Edge;
 using Checkout.Gateway.Problems;
+using Checkout.ServiceDefaults.Correlation;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;

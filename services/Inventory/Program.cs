@@ -1,23 +1,25 @@
+using Checkout.Contracts;
 using Checkout.Inventory.Api;
 using Checkout.Inventory.Data;
 using Checkout.Inventory.Events;
+using Checkout.ServiceDefaults.Correlation;
 using Checkout.ServiceDefaults.Grpc;
 using Checkout.ServiceDefaults.Messaging;
 using Checkout.ServiceDefaults.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("inventorydb");
-builder.AddKafkaMessaging()
+builder.AddGrpcServiceDefaults();
+builder.AddServiceDatabase(DatabaseNames.Inventory);
+builder.AddKafkaMessaging(messaging => messaging.Topics.Add(Topics.Inventory))
     .AddOutbox()
-    .AddConsumer<OrderEventsHandler>(OrderEventsHandler.Topic);
+    .AddConsumer<OrderEventsHandler>(Topics.Orders);
 builder.Services.AddSingleton<StockRepository>();
-builder.Services.AddSingleton<InventoryApi>();
-builder.Services.AddGrpc();
 
 var app = builder.Build();
-app.MapInventoryApi();
-app.MapGrpcHealthChecks();
+app.UseCorrelationId();
+app.MapGrpcService<InventoryApi>();
+app.MapGrpcHealthChecksService();
 app.MapDefaultEndpoints();
 
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);

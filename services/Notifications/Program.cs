@@ -1,22 +1,24 @@
+using Checkout.Contracts;
 using Checkout.Notifications.Api;
 using Checkout.Notifications.Data;
 using Checkout.Notifications.Events;
+using Checkout.ServiceDefaults.Correlation;
 using Checkout.ServiceDefaults.Grpc;
 using Checkout.ServiceDefaults.Messaging;
 using Checkout.ServiceDefaults.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("notificationsdb");
+builder.AddGrpcServiceDefaults();
+builder.AddServiceDatabase(DatabaseNames.Notifications);
 builder.AddKafkaMessaging()
-    .AddConsumer<OrderEventsHandler>(OrderEventsHandler.Topic);
+    .AddConsumer<OrderEventsHandler>(Topics.Orders);
 builder.Services.AddSingleton<NotificationRepository>();
-builder.Services.AddSingleton<NotificationsApi>();
-builder.Services.AddGrpc();
 
 var app = builder.Build();
-app.MapNotificationsApi();
-app.MapGrpcHealthChecks();
+app.UseCorrelationId();
+app.MapGrpcService<NotificationsApi>();
+app.MapGrpcHealthChecksService();
 app.MapDefaultEndpoints();
 
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);

@@ -1,31 +1,34 @@
+using Checkout.Contracts;
+using Checkout.Contracts.Catalog.V1;
 using Checkout.Orders;
 using Checkout.Orders.Api;
 using Checkout.Orders.Data;
 using Checkout.Orders.Events;
+using Checkout.ServiceDefaults.Correlation;
 using Checkout.ServiceDefaults.Grpc;
 using Checkout.ServiceDefaults.Messaging;
 using Checkout.ServiceDefaults.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("ordersdb");
-builder.AddKafkaMessaging()
+builder.AddGrpcServiceDefaults();
+builder.AddServiceDatabase(DatabaseNames.Orders);
+builder.AddKafkaMessaging(messaging => messaging.Topics.Add(Topics.Orders))
     .AddOutbox()
-    .AddConsumer<SagaEventsHandler>(SagaEventsHandler.InventoryTopic, SagaEventsHandler.PaymentsTopic);
+    .AddConsumer<SagaEventsHandler>(Topics.Inventory, Topics.Payments);
 builder.Services.AddOptions<OrdersOptions>()
     .Bind(builder.Configuration.GetSection(OrdersOptions.SectionName))
     .ValidateDataAnnotations()
     .ValidateOnStart();
-builder.Services.AddGrpcClient(CatalogPricing.ClientName, new Uri("http://catalog"));
+builder.Services.AddGrpcServiceClient<Catalog.CatalogClient>(ServiceNames.Catalog);
 builder.Services.AddSingleton<OrderStore>();
-builder.Services.AddSingleton<CatalogPricing>();
-builder.Services.AddSingleton<OrdersApi>();
+builder.Services.AddTransient<CatalogPricing>();
 builder.Services.AddHostedService<SagaTimeoutService>();
-builder.Services.AddGrpc();
 
 var app = builder.Build();
-app.MapOrdersApi();
-app.MapGrpcHealthChecks();
+app.UseCorrelationId();
+app.MapGrpcService<OrdersApi>();
+app.MapGrpcHealthChecksService();
 app.MapDefaultEndpoints();
 
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);

@@ -1,28 +1,29 @@
+using Checkout.Contracts;
 using Checkout.Payments.Api;
 using Checkout.Payments.Data;
 using Checkout.Payments.Events;
 using Checkout.Payments.Provider;
+using Checkout.ServiceDefaults.Correlation;
 using Checkout.ServiceDefaults.Grpc;
 using Checkout.ServiceDefaults.Messaging;
 using Checkout.ServiceDefaults.Postgres;
-using Checkout.ServiceDefaults.Resilience;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource("paymentsdb");
-builder.AddKafkaMessaging()
+builder.AddGrpcServiceDefaults();
+builder.AddServiceDatabase(DatabaseNames.Payments);
+builder.AddKafkaMessaging(messaging => messaging.Topics.Add(Topics.Payments))
     .AddOutbox()
-    .AddConsumer<PaymentEventsHandler>(PaymentEventsHandler.OrdersTopic, PaymentEventsHandler.InventoryTopic);
-builder.Services.Configure<StandardResilienceOptions>(PaymentGateway.OptionsName, builder.Configuration.GetSection(PaymentGateway.SectionName));
-builder.AddSimulatedPaymentProvider("paymentsdb");
-builder.Services.AddSingleton<PaymentGateway>();
+    .AddConsumer<PaymentEventsHandler>(Topics.Orders, Topics.Inventory);
+builder.Services.AddResilienceEnricher();
+PaymentGateway.AddPaymentGateway(builder);
+builder.AddSimulatedPaymentProvider(DatabaseNames.Payments);
 builder.Services.AddSingleton<PaymentStore>();
-builder.Services.AddSingleton<PaymentsApi>();
-builder.Services.AddGrpc();
 
 var app = builder.Build();
-app.MapPaymentsApi();
-app.MapGrpcHealthChecks();
+app.UseCorrelationId();
+app.MapGrpcService<PaymentsApi>();
+app.MapGrpcHealthChecksService();
 app.MapDefaultEndpoints();
 
 await app.MigrateDatabaseAsync(typeof(Program).Assembly);

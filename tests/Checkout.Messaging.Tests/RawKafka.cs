@@ -1,6 +1,5 @@
 using System.Text;
 using Checkout.Contracts.Messaging.V1;
-using Checkout.ServiceDefaults.Kafka;
 using Confluent.Kafka;
 using Google.Protobuf;
 
@@ -22,7 +21,6 @@ internal static class RawKafka
 
     public static async Task ProduceAsync(string bootstrapServers, string topic, IEnumerable<(string Key, byte[] Value)> messages)
     {
-        LibrdKafka.EnsureLoaded();
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
             BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 1,
@@ -34,7 +32,6 @@ internal static class RawKafka
     /// <summary>Every message of every partition of <paramref name="topic"/>, in partition order.</summary>
     public static List<ConsumeResult<string, byte[]>> ReadAll(string bootstrapServers, string topic)
     {
-        LibrdKafka.EnsureLoaded();
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
         var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(30)).Topics.Single().Partitions
             .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();

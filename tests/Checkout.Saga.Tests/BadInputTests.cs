@@ -1,5 +1,5 @@
 using Checkout.Contracts.Orders.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 
 namespace Checkout.Saga.Tests;
 

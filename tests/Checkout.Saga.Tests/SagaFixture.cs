@@ -4,7 +4,7 @@ using Checkout.Contracts.Inventory.V1;
 using Checkout.Contracts.Notifications.V1;
 using Checkout.Contracts.Orders.V1;
 using Checkout.Contracts.Payments.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Checkout.Saga.Tests;

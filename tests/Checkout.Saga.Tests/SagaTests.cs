@@ -1,6 +1,6 @@
 using Checkout.Contracts.Orders.V1;
 using Checkout.Contracts.Payments.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 
 namespace Checkout.Saga.Tests;
 

@@ -1,7 +1,7 @@
 using Checkout.AppHost.Hosting;
 using Checkout.AppHost.Infrastructure;
 using Checkout.Contracts.Catalog.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Checkout.Saga.Tests;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Checkout.Contracts.Messaging.V1;
-using Checkout.ServiceDefaults.Kafka;
 using Checkout.Testing;
 using Confluent.Kafka;
 using Google.Protobuf;
@@ -31,7 +30,6 @@ public sealed class EventLog : IDisposable
 
     public EventLog(string bootstrapServers, IEnumerable<string> recordedTopics, int partitions)
     {
-        LibrdKafka.EnsureLoaded();
         producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 1 }).Build();
         consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {

@@ -1,14 +1,14 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Inventory.V1;
 using Checkout.Contracts.Messaging.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Dapper;
 
 namespace Checkout.Services.Tests;
 
 public sealed class InventoryFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "inventory")
 {
-    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => InventoryReflection.Descriptor.FindService("Inventory");
+    public Inventory.InventoryClient Client => new(Service.Channel);
 
     /// <summary>What the service published about <paramref name="orderId"/> (its answers to OrderPlaced).</summary>
     public IReadOnlyList<RecordedEvent> AnswersTo(string orderId) => Events.On("inventory", orderId);
@@ -25,10 +25,10 @@ public sealed class InventoryFixture(ServiceTestBed testBed) : ServiceFixture(te
     }
 
     public Task<StockLevel> RestockAsync(string sku, int quantity) =>
-        CallAsync<RestockRequest, StockLevel>("Restock", new RestockRequest { Sku = sku, Quantity = quantity });
+        Client.RestockAsync(new RestockRequest { Sku = sku, Quantity = quantity }, CallOptions()).ResponseAsync;
 
     public Task<GetStockResponse> GetStockAsync(params string[] skus) =>
-        CallAsync<GetStockRequest, GetStockResponse>("GetStock", new GetStockRequest { Skus = { skus } });
+        Client.GetStockAsync(new GetStockRequest { Skus = { skus } }, CallOptions()).ResponseAsync;
 
     public async Task<(long Available, long Reserved, long Sold)> StockOfAsync(string sku)
     {

@@ -1,17 +1,17 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Notifications.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Dapper;
 
 namespace Checkout.Services.Tests;
 
 public sealed class NotificationsFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "notifications")
 {
-    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => NotificationsReflection.Descriptor.FindService("Notifications");
+    public Notifications.NotificationsClient Client => new(Service.Channel);
 
     public Task<ListNotificationsResponse> ListAsync(string customerId, string orderId = "", int pageSize = 0, string pageToken = "") =>
-        CallAsync<ListNotificationsRequest, ListNotificationsResponse>("ListNotifications",
-            new ListNotificationsRequest { CustomerId = customerId, OrderId = orderId, PageSize = pageSize, PageToken = pageToken });
+        Client.ListNotificationsAsync(
+            new ListNotificationsRequest { CustomerId = customerId, OrderId = orderId, PageSize = pageSize, PageToken = pageToken }, CallOptions()).ResponseAsync;
 
     public static OrderConfirmed Confirmed(string orderId, string customerId, long totalMinor = 12_345) =>
         new() { OrderId = orderId, CustomerId = customerId, TotalMinor = totalMinor, Currency = "EUR" };

@@ -1,6 +1,6 @@
 using Checkout.Gateway.Api;
 using Checkout.Gateway.Backends;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 
 namespace Checkout.Gateway.Aggregation;
 

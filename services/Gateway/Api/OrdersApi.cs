@@ -3,7 +3,7 @@ using Checkout.Contracts.Orders.V1;
 using Checkout.Gateway.Aggregation;
 using Checkout.Gateway.Auth;
 using Checkout.Gateway.Backends;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 

@@ -1,5 +1,5 @@
 using Checkout.Gateway.Backends;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Checkout.Gateway.Api;

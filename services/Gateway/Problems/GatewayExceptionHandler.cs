@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Checkout.Gateway.Problems;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 
 namespace Checkout.Gateway.Problems;

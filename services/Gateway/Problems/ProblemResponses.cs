@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Checkout.Gateway.Edge;
+using Checkout.ServiceDefaults.Correlation;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Checkout.Gateway.Problems;

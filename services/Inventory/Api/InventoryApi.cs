@@ -2,20 +2,19 @@ using Checkout.Contracts;
 using Checkout.Contracts.Inventory.V1;
 using Checkout.Inventory.Data;
 using Checkout.Inventory.Domain;
-using Checkout.ServiceDefaults.Grpc;
-using Status = Checkout.ServiceDefaults.Grpc.Status;
+using Grpc.Core;
 using ContractStockLevel = Checkout.Contracts.Inventory.V1.StockLevel;
 
 namespace Checkout.Inventory.Api;
 
 /// <summary>The gRPC service checkout.inventory.v1.Inventory: validation at the edge, mapping to and from the contract.</summary>
-public sealed partial class InventoryApi(StockRepository stock, ILogger<InventoryApi> logger)
+public sealed partial class InventoryApi(StockRepository stock, ILogger<InventoryApi> logger) : Contracts.Inventory.V1.Inventory.InventoryBase
 {
     public const int MaxRequestedSkus = 100;
     public const int MaxRestockQuantity = 1_000_000;
 
     /// <summary>The stock of the requested SKUs in request order, or of every SKU in SKU order; NOT_FOUND names every unknown SKU.</summary>
-    public async Task<GetStockResponse> GetStockAsync(GetStockRequest request, ServerCallContext context)
+    public override async Task<GetStockResponse> GetStock(GetStockRequest request, ServerCallContext context)
     {
         var response = new GetStockResponse();
         if (request.Skus.Count == 0)
@@ -44,7 +43,7 @@ public sealed partial class InventoryApi(StockRepository stock, ILogger<Inventor
         return response;
     }
 
-    public async Task<ContractStockLevel> RestockAsync(RestockRequest request, ServerCallContext context)
+    public override async Task<ContractStockLevel> Restock(RestockRequest request, ServerCallContext context)
     {
         ValidateSku(request.Sku, "sku");
         if (request.Quantity is < 1 or > MaxRestockQuantity)

@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Inventory.Data;
 using Checkout.Inventory.Domain;
@@ -15,8 +16,6 @@ namespace Checkout.Inventory.Events;
 /// </summary>
 public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox outbox, ILogger<OrderEventsHandler> logger) : IMessageHandler
 {
-    public const string Topic = "orders";
-    public const string PublishTopic = "inventory";
 
     private StockBatch? _batch;
 
@@ -94,7 +93,7 @@ public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox ou
         {
             Batch.Reserve(orderId, lines);
             var reserved = new InventoryReserved { OrderId = placed.OrderId, Lines = { placed.Lines } };
-            await outbox.WriteAsync(transaction, PublishTopic, placed.OrderId, reserved, cancellationToken: cancellationToken);
+            await outbox.WriteAsync(transaction, Topics.Inventory, placed.OrderId, reserved, cancellationToken: cancellationToken);
             LogReserved(logger, orderId, lines.Count);
             return;
         }
@@ -102,7 +101,7 @@ public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox ou
         Batch.RecordWithoutStock(orderId, ReservationStatus.Rejected);
         var rejected = new InventoryRejected { OrderId = placed.OrderId };
         rejected.Shortages.AddRange(shortages.Select(s => new StockShortage { Sku = s.Sku, Requested = s.Requested, Available = s.Available }));
-        await outbox.WriteAsync(transaction, PublishTopic, placed.OrderId, rejected, cancellationToken: cancellationToken);
+        await outbox.WriteAsync(transaction, Topics.Inventory, placed.OrderId, rejected, cancellationToken: cancellationToken);
         LogRejected(logger, orderId, string.Join(", ", shortages.Select(s => s.Sku)));
     }
 

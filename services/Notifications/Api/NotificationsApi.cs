@@ -3,19 +3,19 @@ using Checkout.Contracts.Notifications.V1;
 using Checkout.Notifications.Data;
 using Checkout.ServiceDefaults.Grpc;
 using Google.Protobuf.WellKnownTypes;
-using Status = Checkout.ServiceDefaults.Grpc.Status;
+using Grpc.Core;
 using ContractNotification = Checkout.Contracts.Notifications.V1.Notification;
 
 namespace Checkout.Notifications.Api;
 
 /// <summary>The gRPC service checkout.notifications.v1.Notifications: validation at the edge, mapping to the contract.</summary>
-public sealed class NotificationsApi(NotificationRepository notifications)
+public sealed class NotificationsApi(NotificationRepository notifications) : Contracts.Notifications.V1.Notifications.NotificationsBase
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
 
     /// <summary>One customer's notifications (of one order when order_id is set), newest first, keyset-paged.</summary>
-    public async Task<ListNotificationsResponse> ListNotificationsAsync(ListNotificationsRequest request, ServerCallContext context)
+    public override async Task<ListNotificationsResponse> ListNotifications(ListNotificationsRequest request, ServerCallContext context)
     {
         if (request.CustomerId.Length == 0)
             throw InvalidArgument("customer_id is required.");
@@ -34,7 +34,7 @@ public sealed class NotificationsApi(NotificationRepository notifications)
         long? beforeSequence = null;
         if (request.PageToken.Length > 0)
         {
-            if (!PageToken.TryDecode(request.PageToken, out var sequence))
+            if (!PageToken.TryDecode(request.PageToken, out long sequence) || sequence <= 0)
                 throw InvalidArgument("page_token is not a token this service issued.");
             beforeSequence = sequence;
         }

@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Notifications.Data;
 using Checkout.Notifications.Domain;
@@ -12,7 +13,6 @@ namespace Checkout.Notifications.Events;
 /// </summary>
 public sealed partial class OrderEventsHandler(NotificationRepository notifications, ILogger<OrderEventsHandler> logger) : IMessageHandler
 {
-    public const string Topic = "orders";
 
     public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

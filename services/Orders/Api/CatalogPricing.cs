@@ -1,6 +1,6 @@
 using Checkout.Contracts.Catalog.V1;
 using Checkout.Orders.Data;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Microsoft.Extensions.Options;
 
 namespace Checkout.Orders.Api;
@@ -11,15 +11,10 @@ namespace Checkout.Orders.Api;
 /// for our caller; unknown SKUs are NOT_FOUND naming them.
 /// </summary>
 public sealed partial class CatalogPricing(
-    [FromKeyedServices(CatalogPricing.ClientName)] GrpcClient catalog,
+    Catalog.CatalogClient catalog,
     IOptions<OrdersOptions> options,
     ILogger<CatalogPricing> logger)
 {
-    public const string ClientName = "catalog";
-
-    private static readonly Method<PriceItemsRequest, PriceItemsResponse> PriceItems =
-        Method.FromDescriptor<PriceItemsRequest, PriceItemsResponse>(
-            CatalogReflection.Descriptor.FindService("Catalog").FindMethodByName("PriceItems"));
 
     /// <summary>The lines with Catalog's names and unit prices, in request order, and their one currency.</summary>
     public async Task<(IReadOnlyList<OrderLineRecord> Lines, string Currency)> PriceAsync(IReadOnlyList<(string Sku, int Quantity)> lines, CancellationToken cancellationToken)
@@ -29,8 +24,8 @@ public sealed partial class CatalogPricing(
         PriceItemsResponse response;
         try
         {
-            response = await catalog.UnaryAsync(PriceItems, request,
-                new CallOptions(deadline: DateTime.UtcNow + options.Value.CatalogDeadline, cancellationToken: cancellationToken));
+            response = await catalog.PriceItemsAsync(request,
+                deadline: DateTime.UtcNow + options.Value.CatalogDeadline, cancellationToken: cancellationToken);
         }
         catch (RpcException exception) when (exception.StatusCode == StatusCode.NotFound)
         {

@@ -1,8 +1,8 @@
-using System.Buffers.Text;
 using System.Security.Cryptography;
 using Checkout.Contracts.Orders.V1;
 using Checkout.Orders.Data;
 using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using DomainStatus = Checkout.Orders.Domain.OrderStatus;
@@ -10,12 +10,12 @@ using DomainStatus = Checkout.Orders.Domain.OrderStatus;
 namespace Checkout.Orders.Api;
 
 /// <summary>The checkout.orders.v1.Orders gRPC service: validation at the edge, mapping to and from the contract.</summary>
-public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, ILogger<OrdersApi> logger)
+public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, ILogger<OrdersApi> logger) : Contracts.Orders.V1.Orders.OrdersBase
 {
     private const int DefaultPageSize = 20;
     private const int MaxPageSize = 100;
 
-    public async Task<PlaceOrderResponse> PlaceOrderAsync(PlaceOrderRequest request, ServerCallContext context)
+    public override async Task<PlaceOrderResponse> PlaceOrder(PlaceOrderRequest request, ServerCallContext context)
     {
         if (PlaceOrderValidator.Validate(request) is { } error)
             throw new RpcException(new Status(StatusCode.InvalidArgument, error));
@@ -44,7 +44,7 @@ public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, 
         return new PlaceOrderResponse { OrderId = order.OrderId.ToString(), Status = OrderStatus.Pending, Created = true };
     }
 
-    public async Task<Order> GetOrderAsync(GetOrderRequest request, ServerCallContext context)
+    public override async Task<Order> GetOrder(GetOrderRequest request, ServerCallContext context)
     {
         var orderId = ParseOrderId(request.OrderId);
         var customerId = OptionalCustomerId(request.CustomerId);
@@ -52,7 +52,7 @@ public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, 
         return ToContract(order);
     }
 
-    public async Task<ListOrdersResponse> ListOrdersAsync(ListOrdersRequest request, ServerCallContext context)
+    public override async Task<ListOrdersResponse> ListOrders(ListOrdersRequest request, ServerCallContext context)
     {
         if (PlaceOrderValidator.ValidateCustomerId(request.CustomerId) is { } error)
             throw new RpcException(new Status(StatusCode.InvalidArgument, error));
@@ -66,11 +66,11 @@ public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, 
         var response = new ListOrdersResponse();
         response.Orders.AddRange(orders.Take(pageSize).Select(ToContract));
         if (orders.Count > pageSize)
-            response.NextPageToken = FormatPageToken(orders[pageSize - 1].OrderId);
+            response.NextPageToken = PageToken.Encode(orders[pageSize - 1].OrderId);
         return response;
     }
 
-    public async Task<Order> CancelOrderAsync(CancelOrderRequest request, ServerCallContext context)
+    public override async Task<Order> CancelOrder(CancelOrderRequest request, ServerCallContext context)
     {
         var orderId = ParseOrderId(request.OrderId);
         var customerId = OptionalCustomerId(request.CustomerId);
@@ -99,16 +99,9 @@ public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, 
 
     private static RpcException NotFound(string orderId) => new(new Status(StatusCode.NotFound, $"order {orderId} not found"));
 
-    // Page tokens are opaque to clients: the last order id of the page, base64url.
-    private static string FormatPageToken(Guid lastOrderId) => Base64Url.EncodeToString(lastOrderId.ToByteArray(bigEndian: true));
-
-    private static Guid ParsePageToken(string token)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        return token.Length == 22 && Base64Url.TryDecodeFromChars(token, bytes, out var written) && written == 16
-            ? new Guid(bytes, bigEndian: true)
-            : throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not a token this service returned"));
-    }
+    private static Guid ParsePageToken(string token) => PageToken.TryDecode(token, out Guid lastOrderId)
+        ? lastOrderId
+        : throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not a token this service returned"));
 
     private static OrderStatus ToContract(DomainStatus status) => status switch
     {
@@ -144,18 +137,4 @@ public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, 
 
     [LoggerMessage(LogLevel.Information, "Placed order {OrderId} for customer {CustomerId}: {TotalMinor} {Currency}")]
     private static partial void LogPlaced(ILogger logger, Guid orderId, string customerId, long totalMinor, string currency);
-}
-
-public static class OrdersApiEndpoints
-{
-    /// <summary>Serves checkout.orders.v1.Orders with <see cref="OrdersApi"/>.</summary>
-    public static IEndpointConventionBuilder MapOrdersApi(this IEndpointRouteBuilder endpoints)
-    {
-        var api = endpoints.ServiceProvider.GetRequiredService<OrdersApi>();
-        return endpoints.MapGrpcService(OrdersReflection.Descriptor.FindService("Orders"), service => service
-            .MapUnary<PlaceOrderRequest, PlaceOrderResponse>("PlaceOrder", api.PlaceOrderAsync)
-            .MapUnary<GetOrderRequest, Order>("GetOrder", api.GetOrderAsync)
-            .MapUnary<ListOrdersRequest, ListOrdersResponse>("ListOrders", api.ListOrdersAsync)
-            .MapUnary<CancelOrderRequest, Order>("CancelOrder", api.CancelOrderAsync));
-    }
 }

@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Orders.Domain;
 using Checkout.ServiceDefaults.Messaging;
@@ -12,7 +13,6 @@ namespace Checkout.Orders.Data;
 /// </summary>
 public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
 {
-    public const string OrdersTopic = "orders";
 
     /// <summary>The order an idempotency key already names, if any.</summary>
     public async Task<ExistingOrder?> FindByIdempotencyKeyAsync(string customerId, string idempotencyKey, byte[] requestHash, CancellationToken cancellationToken)
@@ -71,7 +71,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
             PaymentToken = order.PaymentToken,
         };
         placed.Lines.AddRange(order.Lines.Select(ToEventLine));
-        await outbox.WriteAsync(transaction, OrdersTopic, placed.OrderId, placed, cancellationToken: cancellationToken);
+        await outbox.WriteAsync(transaction, Topics.Orders, placed.OrderId, placed, cancellationToken: cancellationToken);
         await outbox.CommitAsync(transaction, cancellationToken);
         return null;
     }
@@ -219,7 +219,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
         var key = order.OrderId.ToString();
         if (step.Confirmed(order.Status))
         {
-            await outbox.WriteAsync(transaction, OrdersTopic, key, new OrderConfirmed
+            await outbox.WriteAsync(transaction, Topics.Orders, key, new OrderConfirmed
             {
                 OrderId = key, CustomerId = order.CustomerId, TotalMinor = order.TotalMinor, Currency = order.Currency,
             }, cancellationToken: cancellationToken);
@@ -231,7 +231,7 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
                 "SELECT sku, name, quantity, unit_price_minor AS UnitPriceMinor FROM order_lines WHERE order_id = @OrderId ORDER BY line_number",
                 new { order.OrderId }, transaction, cancellationToken: cancellationToken));
             cancelled.Lines.AddRange(lines.Select(ToEventLine));
-            await outbox.WriteAsync(transaction, OrdersTopic, key, cancelled, cancellationToken: cancellationToken);
+            await outbox.WriteAsync(transaction, Topics.Orders, key, cancelled, cancellationToken: cancellationToken);
         }
     }
 

@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Orders.Data;
 using Checkout.Orders.Domain;
@@ -14,9 +15,6 @@ namespace Checkout.Orders.Events;
 /// </summary>
 public sealed partial class SagaEventsHandler(OrderStore store, ILogger<SagaEventsHandler> logger) : IMessageHandler
 {
-    public const string InventoryTopic = "inventory";
-    public const string PaymentsTopic = "payments";
-
     private Dictionary<Guid, LockedOrder>? _orders;
     private readonly List<(Guid OrderId, SagaStep Step)> _steps = [];
 

@@ -1,15 +1,15 @@
 using Checkout.Contracts.Payments.V1;
 using Checkout.Payments.Data;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
 using DomainStatus = Checkout.Payments.Domain.PaymentStatus;
 
 namespace Checkout.Payments.Api;
 
 /// <summary>The checkout.payments.v1.Payments gRPC service.</summary>
-public sealed class PaymentsApi(PaymentStore store)
+public sealed class PaymentsApi(PaymentStore store) : Contracts.Payments.V1.Payments.PaymentsBase
 {
-    public async Task<Payment> GetPaymentAsync(GetPaymentRequest request, ServerCallContext context)
+    public override async Task<Payment> GetPayment(GetPaymentRequest request, ServerCallContext context)
     {
         if (!Guid.TryParseExact(request.OrderId, "D", out var orderId))
             throw new RpcException(new Status(StatusCode.InvalidArgument, "order_id must be a UUID such as 0190a5c2-7f3e-7d4a-9c1b-2f5e8a6b4c3d"));
@@ -35,16 +35,5 @@ public sealed class PaymentsApi(PaymentStore store)
             RefundedMinor = payment.RefundedMinor,
             UpdatedAt = Timestamp.FromDateTime(payment.UpdatedAt),
         };
-    }
-}
-
-public static class PaymentsApiEndpoints
-{
-    /// <summary>Serves checkout.payments.v1.Payments with <see cref="PaymentsApi"/>.</summary>
-    public static IEndpointConventionBuilder MapPaymentsApi(this IEndpointRouteBuilder endpoints)
-    {
-        var api = endpoints.ServiceProvider.GetRequiredService<PaymentsApi>();
-        return endpoints.MapGrpcService(PaymentsReflection.Descriptor.FindService("Payments"), service => service
-            .MapUnary<GetPaymentRequest, Payment>("GetPayment", api.GetPaymentAsync));
     }
 }

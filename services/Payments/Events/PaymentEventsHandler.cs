@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using System.Diagnostics;
 using Checkout.Contracts.Events.V1;
 using Checkout.Payments.Data;
@@ -24,9 +25,6 @@ namespace Checkout.Payments.Events;
 /// </remarks>
 public sealed partial class PaymentEventsHandler(PaymentStore store, PaymentGateway gateway, IOutbox outbox, ILogger<PaymentEventsHandler> logger) : IMessageHandler
 {
-    public const string OrdersTopic = "orders";
-    public const string InventoryTopic = "inventory";
-    public const string PaymentsTopic = "payments";
 
     /// <summary>Provider calls of one batch in flight at once.</summary>
     private const int MaxConcurrentCharges = 16;
@@ -158,7 +156,7 @@ public sealed partial class PaymentEventsHandler(PaymentStore store, PaymentGate
         });
         if (outcome.Captured)
         {
-            await outbox.WriteAsync(transaction, PaymentsTopic, key, new PaymentSucceeded
+            await outbox.WriteAsync(transaction, Topics.Payments, key, new PaymentSucceeded
             {
                 OrderId = key, AmountMinor = payment.AmountMinor, Currency = payment.Currency, ProviderReference = outcome.Reference,
             }, cancellationToken: cancellationToken);
@@ -166,7 +164,7 @@ public sealed partial class PaymentEventsHandler(PaymentStore store, PaymentGate
         }
         else
         {
-            await outbox.WriteAsync(transaction, PaymentsTopic, key, new PaymentFailed { OrderId = key, Reason = outcome.FailureReason }, cancellationToken: cancellationToken);
+            await outbox.WriteAsync(transaction, Topics.Payments, key, new PaymentFailed { OrderId = key, Reason = outcome.FailureReason }, cancellationToken: cancellationToken);
             LogFailed(logger, payment.OrderId, outcome.FailureReason, outcome.Attempts);
         }
     }
@@ -184,7 +182,7 @@ public sealed partial class PaymentEventsHandler(PaymentStore store, PaymentGate
                 await gateway.RefundAsync(payment.OrderId, payment.AmountMinor, payment.Currency, cancellationToken);
                 Update(payment.OrderId, current => current with { Status = PaymentStatus.Refunded, RefundedMinor = payment.AmountMinor });
                 var key = payment.OrderId.ToString();
-                await outbox.WriteAsync(transaction, PaymentsTopic, key,
+                await outbox.WriteAsync(transaction, Topics.Payments, key,
                     new PaymentRefunded { OrderId = key, AmountMinor = payment.AmountMinor, Currency = payment.Currency }, cancellationToken: cancellationToken);
                 LogRefunded(logger, payment.OrderId, payment.AmountMinor, payment.Currency);
                 break;

@@ -1,7 +1,7 @@
-using Checkout.ServiceDefaults.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Registry;
 using Polly.Timeout;
 
 namespace Checkout.Payments.Provider;
@@ -10,34 +10,41 @@ namespace Checkout.Payments.Provider;
 public sealed record ChargeOutcome(bool Captured, string Reference, string FailureReason, int Attempts);
 
 /// <summary>
-/// Calls the payment provider through the standard resilience pipeline (total timeout, retry with exponential
-/// back-off and jitter, circuit breaker, attempt timeout), configured from "PaymentProvider:Resilience". Only
-/// transient failures are retried and counted by the breaker: an unavailable provider or an attempt that timed
-/// out. A decline is an answer and is never retried. Retrying is safe because every call carries the order id
-/// as its idempotency key.
+/// Calls the payment provider through the resilience pipeline <see cref="PipelineName"/> (total timeout, retry with
+/// exponential back-off and jitter, circuit breaker, attempt timeout; <see cref="PaymentProviderResilienceOptions"/>),
+/// registered with Microsoft.Extensions.Resilience, which adds its metrics and logs. Only transient failures are
+/// retried and counted by the breaker: an unavailable provider or an attempt that timed out. A decline is an answer
+/// and is never retried. Retrying is safe because every call carries the order id as its idempotency key.
 /// </summary>
-public sealed partial class PaymentGateway
+public sealed partial class PaymentGateway(IPaymentProvider provider, ResiliencePipelineProvider<string> pipelines, ILogger<PaymentGateway> logger)
 {
-    public const string OptionsName = "PaymentProvider";
-    public const string SectionName = "PaymentProvider:Resilience";
+    public const string PipelineName = "payment-provider";
 
-    private readonly IPaymentProvider provider;
-    private readonly ResiliencePipeline pipeline;
-    private readonly ILogger<PaymentGateway> logger;
+    private readonly ResiliencePipeline pipeline = pipelines.GetPipeline(PipelineName);
 
-    public PaymentGateway(IPaymentProvider provider, IOptionsMonitor<StandardResilienceOptions> options, ILogger<PaymentGateway> logger)
+    /// <summary>Registers the pipeline, its options bound from <see cref="PaymentProviderResilienceOptions.SectionName"/>, and this gateway.</summary>
+    public static IHostApplicationBuilder AddPaymentGateway(IHostApplicationBuilder builder)
     {
-        this.provider = provider;
-        this.logger = logger;
-        var settings = options.Get(OptionsName);
-        settings.Retry.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome.Exception));
-        settings.Retry.OnRetry = args =>
+        builder.Services.Configure<PaymentProviderResilienceOptions>(builder.Configuration.GetSection(PaymentProviderResilienceOptions.SectionName));
+        builder.Services.AddResiliencePipeline(PipelineName, static (pipeline, context) =>
         {
-            LogRetry(logger, args.Outcome.Exception, args.AttemptNumber + 1, args.RetryDelay);
-            return ValueTask.CompletedTask;
-        };
-        settings.CircuitBreaker.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome.Exception));
-        pipeline = new ResiliencePipelineBuilder { Name = OptionsName }.AddStandardResilience(settings).Build();
+            var options = context.ServiceProvider.GetRequiredService<IOptions<PaymentProviderResilienceOptions>>().Value;
+            var logger = context.ServiceProvider.GetRequiredService<ILogger<PaymentGateway>>();
+            options.Retry.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome.Exception));
+            options.Retry.OnRetry = args =>
+            {
+                LogRetry(logger, args.Outcome.Exception, args.AttemptNumber + 1, args.RetryDelay);
+                return ValueTask.CompletedTask;
+            };
+            options.CircuitBreaker.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome.Exception));
+            pipeline
+                .AddTimeout(options.TotalRequestTimeout)
+                .AddRetry(options.Retry)
+                .AddCircuitBreaker(options.CircuitBreaker)
+                .AddTimeout(options.AttemptTimeout);
+        });
+        builder.Services.AddSingleton<PaymentGateway>();
+        return builder;
     }
 
     public async Task<ChargeOutcome> ChargeAsync(Guid orderId, long amountMinor, string currency, string token, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Net;
 using Checkout.Contracts.Catalog.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Checkout.Services.Tests.Orders;
 
 /// <summary>
-/// A real gRPC Catalog server (our server stack over Kestrel h2c) with a fixed price list, which can be made
+/// A real gRPC Catalog server (Grpc.AspNetCore over Kestrel h2c) with a fixed price list, which can be made
 /// unreachable: while <see cref="Down"/> it aborts every connection, as a crashed or partitioned peer would.
 /// </summary>
 public sealed class OrdersFakeCatalog : IAsyncDisposable
@@ -37,7 +38,7 @@ public sealed class OrdersFakeCatalog : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenGrpc(new IPEndPoint(IPAddress.Loopback, 0)));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         var app = builder.Build();
         OrdersFakeCatalog? catalog = null;
@@ -50,16 +51,7 @@ public sealed class OrdersFakeCatalog : IAsyncDisposable
             }
             return next(context);
         });
-        app.MapGrpcService(CatalogReflection.Descriptor.FindService("Catalog"), service => service
-            .MapUnary<PriceItemsRequest, PriceItemsResponse>("PriceItems", (request, _) =>
-            {
-                var unknown = request.Skus.Where(sku => Products.All(p => p.Sku != sku)).ToList();
-                if (unknown.Count > 0)
-                    throw new RpcException(new Status(StatusCode.NotFound, $"unknown SKU(s): {string.Join(", ", unknown)}"));
-                var response = new PriceItemsResponse();
-                response.Products.AddRange(request.Skus.Select(sku => Products.Single(p => p.Sku == sku)));
-                return Task.FromResult(response);
-            }));
+        app.MapGrpcService<FixedPriceList>();
         catalog = new OrdersFakeCatalog(app, await app.StartOnFreePortAsync(cancellationToken));
         return catalog;
     }
@@ -68,5 +60,19 @@ public sealed class OrdersFakeCatalog : IAsyncDisposable
     {
         await app.StopAsync(CancellationToken.None);
         await app.DisposeAsync();
+    }
+
+    /// <summary>Prices from <see cref="Products"/>; NOT_FOUND names every unknown SKU, as Catalog's does.</summary>
+    private sealed class FixedPriceList : Catalog.CatalogBase
+    {
+        public override Task<PriceItemsResponse> PriceItems(PriceItemsRequest request, ServerCallContext context)
+        {
+            var unknown = request.Skus.Where(sku => Products.All(p => p.Sku != sku)).ToList();
+            if (unknown.Count > 0)
+                throw new RpcException(new Status(StatusCode.NotFound, $"unknown SKU(s): {string.Join(", ", unknown)}"));
+            var response = new PriceItemsResponse();
+            response.Products.AddRange(request.Skus.Select(sku => Products.Single(p => p.Sku == sku)));
+            return Task.FromResult(response);
+        }
     }
 }

@@ -1,5 +1,4 @@
 using Checkout.Contracts.Orders.V1;
-using Checkout.ServiceDefaults.Grpc;
 
 namespace Checkout.Services.Tests.Orders;
 
@@ -10,8 +9,6 @@ namespace Checkout.Services.Tests.Orders;
 public class OrdersFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "orders")
 {
     protected virtual TimeSpan SagaTimeout => TimeSpan.FromMinutes(10);
-
-    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => OrdersReflection.Descriptor.FindService("Orders");
 
     protected override IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
     {
@@ -29,11 +26,13 @@ public class OrdersFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "or
         await base.InitializeAsync();
     }
 
-    public Task<PlaceOrderResponse> PlaceAsync(PlaceOrderRequest request) => Orders.Client.UnaryAsync(OrdersMethods.PlaceOrder, request, CallOptions());
+    public Checkout.Contracts.Orders.V1.Orders.OrdersClient Client => new(Orders.Channel);
+
+    public Task<PlaceOrderResponse> PlaceAsync(PlaceOrderRequest request) => Client.PlaceOrderAsync(request, CallOptions()).ResponseAsync;
     public Task<Order> GetAsync(string orderId, string customerId = "") =>
-        Orders.Client.UnaryAsync(OrdersMethods.GetOrder, new GetOrderRequest { OrderId = orderId, CustomerId = customerId }, CallOptions());
-    public Task<ListOrdersResponse> ListAsync(ListOrdersRequest request) => Orders.Client.UnaryAsync(OrdersMethods.ListOrders, request, CallOptions());
-    public Task<Order> CancelAsync(CancelOrderRequest request) => Orders.Client.UnaryAsync(OrdersMethods.CancelOrder, request, CallOptions());
+        Client.GetOrderAsync(new GetOrderRequest { OrderId = orderId, CustomerId = customerId }, CallOptions()).ResponseAsync;
+    public Task<ListOrdersResponse> ListAsync(ListOrdersRequest request) => Client.ListOrdersAsync(request, CallOptions()).ResponseAsync;
+    public Task<Order> CancelAsync(CancelOrderRequest request) => Client.CancelOrderAsync(request, CallOptions()).ResponseAsync;
 
     /// <summary>A valid request of a new customer with one line of each <paramref name="lines"/>.</summary>
     public static PlaceOrderRequest NewRequest(params (string Sku, int Quantity)[] lines)
@@ -70,13 +69,4 @@ public sealed class OrdersShortTimeoutFixture(ServiceTestBed testBed) : OrdersFi
 {
     protected override TimeSpan SagaTimeout => TimeSpan.FromSeconds(2);
     protected override int InstanceCount => 2;
-}
-
-public static class OrdersMethods
-{
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Service = OrdersReflection.Descriptor.FindService("Orders");
-    public static readonly Method<PlaceOrderRequest, PlaceOrderResponse> PlaceOrder = Method.FromDescriptor<PlaceOrderRequest, PlaceOrderResponse>(Service.FindMethodByName("PlaceOrder"));
-    public static readonly Method<GetOrderRequest, Order> GetOrder = Method.FromDescriptor<GetOrderRequest, Order>(Service.FindMethodByName("GetOrder"));
-    public static readonly Method<ListOrdersRequest, ListOrdersResponse> ListOrders = Method.FromDescriptor<ListOrdersRequest, ListOrdersResponse>(Service.FindMethodByName("ListOrders"));
-    public static readonly Method<CancelOrderRequest, Order> CancelOrder = Method.FromDescriptor<CancelOrderRequest, Order>(Service.FindMethodByName("CancelOrder"));
 }

@@ -1,6 +1,6 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Orders.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 
 namespace Checkout.Services.Tests.Orders;
 

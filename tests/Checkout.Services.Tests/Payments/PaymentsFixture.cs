@@ -1,6 +1,6 @@
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Payments.V1;
-using Checkout.ServiceDefaults.Grpc;
+using Grpc.Core;
 
 namespace Checkout.Services.Tests.Payments;
 
@@ -12,11 +12,6 @@ public sealed class PaymentsFixture(ServiceTestBed testBed) : ServiceFixture(tes
 {
     public const int MaxRetryAttempts = 3;
 
-    private static readonly Method<GetPaymentRequest, Payment> GetPayment = Method.FromDescriptor<GetPaymentRequest, Payment>(
-        PaymentsReflection.Descriptor.FindService("Payments").FindMethodByName("GetPayment"));
-
-    protected override Google.Protobuf.Reflection.ServiceDescriptor Descriptor => PaymentsReflection.Descriptor.FindService("Payments");
-
     protected override IReadOnlyDictionary<string, string?> Environment { get; } = new Dictionary<string, string?>
     {
         ["PaymentProvider__Resilience__AttemptTimeout__Timeout"] = "00:00:01.500",
@@ -27,7 +22,9 @@ public sealed class PaymentsFixture(ServiceTestBed testBed) : ServiceFixture(tes
 
     public ServiceProcess Payments => Service;
 
-    public Task<Payment> GetAsync(string orderId) => Payments.Client.UnaryAsync(GetPayment, new GetPaymentRequest { OrderId = orderId }, CallOptions());
+    public Checkout.Contracts.Payments.V1.Payments.PaymentsClient Client => new(Payments.Channel);
+
+    public Task<Payment> GetAsync(string orderId) => Client.GetPaymentAsync(new GetPaymentRequest { OrderId = orderId }, CallOptions()).ResponseAsync;
 
     /// <summary>Waits (bounded) until the order's payment reaches <paramref name="status"/>.</summary>
     public async Task<Payment> WaitForStatusAsync(string orderId, PaymentStatus status)
