@@ -2,7 +2,7 @@ namespace Checkout.Contracts;
 
 /// <summary>
 /// The services' names in the app host, which are also their addresses for service discovery (a client of
-/// Catalog calls https+http://catalog, resolved from services__catalog__http__0).
+/// Catalog calls http://catalog, resolved from services__catalog__http__0).
 /// </summary>
 public static class ServiceNames
 {
