@@ -15,8 +15,6 @@ installed() {
 }
 
 missing=()
-# librdkafka1: the native Kafka client Confluent.Kafka binds to, and the Kafka-protocol mock broker we embed.
-installed librdkafka1 || missing+=(librdkafka1)
 # PostgreSQL server binaries (initdb, pg_ctl, postgres) for the embedded database cluster.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 # Node.js runs the official gRPC implementation (@grpc/grpc-js) the interop tests talk to.
