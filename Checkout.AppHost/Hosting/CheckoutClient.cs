@@ -18,7 +18,6 @@ public sealed class CheckoutClient : IDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 
-
     private readonly Dictionary<string, GrpcChannel> _channels;
 
     /// <param name="endpoints">Each service's address by its name (<see cref="ServiceNames"/>).</param>
