@@ -12,9 +12,9 @@ public static class GrpcClientExtensions
     /// Registers the generated client <typeparamref name="TClient"/> for the service named <paramref name="serviceName"/>
     /// (the name the app host gives it), as Grpc.Net.ClientFactory's typed client:
     /// <list type="bullet">
-    /// <item>addressed <c>http://{serviceName}</c> and resolved by service discovery on every attempt
-    /// (<c>services__{serviceName}__http__0</c>): Grpc.Net.Client takes only http and https addresses (another scheme,
-    /// such as Aspire's https+http, would need a gRPC name resolver of its own);</item>
+    /// <item>addressed <c>http://_grpc.{serviceName}</c>, the service's endpoint named "grpc" (its HTTP/2 port), resolved
+    /// by service discovery on every attempt from <c>services__{serviceName}__grpc__0</c>. Grpc.Net.Client takes only http
+    /// and https addresses (another scheme, such as Aspire's https+http, would need a gRPC name resolver of its own);</item>
     /// <item>one retry layer, <see cref="GrpcResilience"/>, in place of the standard HTTP handler every HttpClient gets
     /// from AddServiceDefaults (no gRPC retry policy on top of it);</item>
     /// <item>the deadline and cancellation of the gRPC call being served, when there is one, passed on;</item>
@@ -29,7 +29,7 @@ public static class GrpcClientExtensions
         services.AddHttpContextAccessor();
         services.TryAddSingleton<CorrelationIdInterceptor>();
         var builder = services
-            .AddGrpcClient<TClient>(options => options.Address = new Uri($"http://{serviceName}"))
+            .AddGrpcClient<TClient>(options => options.Address = new Uri($"http://_grpc.{serviceName}"))
             .AddInterceptor<CorrelationIdInterceptor>()
             .EnableCallContextPropagation(options => options.SuppressContextNotFoundErrors = true)
             .RemoveAllResilienceHandlers();

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations.Postgres;
 
 /// <summary>Creates databases on a PostgreSQL server, embedded or external, the way a host provisions them for its projects.</summary>
 internal static partial class PostgresDatabases

@@ -1,4 +1,4 @@
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations;
 
 /// <summary>The last lines a child process printed, bounded, kept to explain a failure; thread-safe.</summary>
 internal sealed class RecentLines(int capacity)

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations;
 
 /// <summary>TCP ports on 127.0.0.1, as the kernel sees them.</summary>
 internal static class LoopbackPorts

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations.Postgres;
 
 /// <summary>
 /// The user the PostgreSQL server runs as. initdb and postgres refuse to run as root, and root is what CI and this
@@ -34,12 +34,16 @@ internal sealed class ServerAccount
         return new ServerAccount(ServiceUser);
     }
 
+    /// <summary>The setpriv options that switch to the server user, if any.</summary>
+    internal IEnumerable<string> SwitchUserArguments() =>
+        SwitchToUser is null ? [] : ["--reuid", SwitchToUser, "--regid", SwitchToUser, "--init-groups"];
+
     /// <summary>A start description for <paramref name="program"/> that runs it as the server user.</summary>
     internal ProcessStartInfo StartAsServer(string program, IEnumerable<string> arguments) =>
         SwitchToUser is null
             ? Start(program, arguments)
             // setpriv execs the program itself (runuser would stay as its parent), so the pid we see is the server's.
-            : Start("setpriv", ["--reuid", SwitchToUser, "--regid", SwitchToUser, "--init-groups", "--", program, .. arguments]);
+            : Start("setpriv", [.. SwitchUserArguments(), "--", program, .. arguments]);
 
     /// <summary>The command line (program first) that runs <paramref name="program"/> as the server user.</summary>
     internal IEnumerable<string> CommandLineAsServer(string program, IEnumerable<string> arguments)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations;
 
 /// <summary>Runs a short-lived program to completion and collects what it printed.</summary>
 internal static class ChildProcess

@@ -1,4 +1,4 @@
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations.Postgres;
 
 /// <summary>Finds the PostgreSQL server programs (initdb, postgres) of the machine.</summary>
 internal static class PostgresBinaries

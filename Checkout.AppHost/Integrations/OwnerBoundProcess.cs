@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations;
 
 /// <summary>
 /// Runs a long-lived program whose lifetime is bound to this process: it stops when its owner stops, however the

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations.Kafka;
 
 /// <summary>Options of <see cref="EmbeddedKafka"/>.</summary>
 public sealed record EmbeddedKafkaOptions
@@ -66,6 +66,8 @@ public sealed class EmbeddedKafka : IDisposable
 
         // The cluster now holds a reference on the client: disposing ours leaves the client to the cluster's release.
         client.Dispose();
+        // A consumer group's first join would otherwise wait 3 s for more members, at every start of every service.
+        LibrdKafkaMockNative.MockGroupInitialRebalanceDelayMs(cluster, 0);
         var bootstraps = Marshal.PtrToStringUTF8(LibrdKafkaMockNative.MockClusterBootstraps(cluster));
         if (string.IsNullOrEmpty(bootstraps))
         {

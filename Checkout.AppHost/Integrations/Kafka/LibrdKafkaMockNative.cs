@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations.Kafka;
 
 /// <summary>
 /// The part of librdkafka's C API (rdkafka.h, rdkafka_mock.h) that <see cref="EmbeddedKafka"/> needs: a client
@@ -41,6 +41,9 @@ internal static partial class LibrdKafkaMockNative
 
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int MockTopicCreate(MockClusterHandle mcluster, string topic, int partitionCount, int replicationFactor);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
+    internal static partial void MockGroupInitialRebalanceDelayMs(MockClusterHandle mcluster, int delayMs);
 
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_broker_set_down")]
     internal static partial int MockBrokerSetDown(MockClusterHandle mcluster, int brokerId);

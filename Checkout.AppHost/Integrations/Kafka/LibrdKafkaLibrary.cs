@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations.Kafka;
 
 /// <summary>
 /// The native librdkafka that Confluent.Kafka loaded from librdkafka.redist (on Debian, the package's

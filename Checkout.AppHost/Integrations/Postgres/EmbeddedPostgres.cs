@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations.Postgres;
 
 /// <summary>Options of <see cref="EmbeddedPostgres"/>.</summary>
 public sealed record EmbeddedPostgresOptions
@@ -34,7 +34,7 @@ public sealed record EmbeddedPostgresOptions
 /// </remarks>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
-    private const string ServerUser = "postgres";
+    private const string ServerUser = EmbeddedPostgresResource.SuperUser;
     private const int PortAttempts = 3;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
@@ -138,7 +138,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         // Private per server: the unix socket and its lock file, and the data of a temporary cluster.
         var instanceDirectory = Path.Combine(Path.GetTempPath(), $"checkout-pg-{Guid.NewGuid():N}"[..24]);
-        CreatePrivateDirectory(instanceDirectory);
+        PostgresDataFolder.CreatePrivateDirectory(instanceDirectory);
         Process? supervisor = null;
         try
         {
@@ -146,12 +146,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 ? Path.Combine(instanceDirectory, "data")
                 : Path.GetFullPath(options.DataDirectory);
             var removeData = options.DataDirectory is not null && !options.KeepDataDirectory ? dataDirectory : "";
-            var holdsCluster = PrepareDataDirectory(dataDirectory);
-            await account.GrantAsync([instanceDirectory, dataDirectory], cancellationToken);
-            if (!holdsCluster)
-            {
-                await InitDbAsync(binaries, account, dataDirectory, logger, cancellationToken);
-            }
+            await PostgresDataFolder.PrepareAsync(dataDirectory, logger, cancellationToken);
+            await account.GrantAsync([instanceDirectory], cancellationToken);
 
             var log = new ServerLog(logger, port);
             supervisor = StartSupervisor(binaries, account, instanceDirectory, dataDirectory, removeData, port, log);
@@ -184,54 +180,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
 
             throw;
-        }
-    }
-
-    /// <summary>Returns whether <paramref name="dataDirectory"/> already holds a cluster; creates it when absent.</summary>
-    private static bool PrepareDataDirectory(string dataDirectory)
-    {
-        if (File.Exists(dataDirectory))
-        {
-            throw new EmbeddedInfrastructureException(
-                $"The PostgreSQL data folder '{dataDirectory}' is a file. Point DataDirectory at a folder.");
-        }
-
-        if (!Directory.Exists(dataDirectory))
-        {
-            // Parents get the default mode (the server user must traverse them), the data folder itself is private.
-            Directory.CreateDirectory(Path.GetDirectoryName(dataDirectory)!);
-            CreatePrivateDirectory(dataDirectory);
-            return false;
-        }
-
-        if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
-        {
-            return true;
-        }
-
-        if (Directory.EnumerateFileSystemEntries(dataDirectory).Any())
-        {
-            throw new EmbeddedInfrastructureException(
-                $"The PostgreSQL data folder '{dataDirectory}' is not empty but holds no PostgreSQL cluster (it has no PG_VERSION file). " +
-                "Point DataDirectory at an existing cluster, an empty folder or a folder that does not exist yet, or empty this one.");
-        }
-
-        return false;
-    }
-
-    private static async Task InitDbAsync(string binaries, ServerAccount account, string dataDirectory, ILogger logger, CancellationToken cancellationToken)
-    {
-        logger.LogInformation("Creating a PostgreSQL cluster in {DataDirectory}", dataDirectory);
-        var initdb = await ChildProcess.RunAsync(
-            account.StartAsServer(
-                Path.Combine(binaries, "initdb"),
-                ["-D", dataDirectory, "-U", ServerUser, "--auth=trust", "-E", "UTF8", "--locale=C"]),
-            cancellationToken);
-        if (initdb.ExitCode != 0)
-        {
-            throw new EmbeddedInfrastructureException(
-                $"initdb could not create a PostgreSQL cluster in '{dataDirectory}' (exit code {initdb.ExitCode}). " +
-                $"Its last lines:{Environment.NewLine}{initdb.Tail()}");
         }
     }
 
@@ -313,17 +261,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             Directory.Delete(instanceDirectory, recursive: true);
         }
-    }
-
-    private static void CreatePrivateDirectory(string path)
-    {
-        // The server needs POSIX users and permissions, a shell and setpriv: this runs on Linux (and macOS) only.
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("The embedded PostgreSQL runs on Linux only.");
-        }
-
-        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     private static EmbeddedInfrastructureException PortInUse(int port) =>

@@ -1,4 +1,4 @@
-namespace Checkout.AppHost.Infrastructure;
+namespace Checkout.AppHost.Integrations;
 
 /// <summary>
 /// The embedded PostgreSQL or Kafka cluster could not start or do what was asked. The message says what failed and
