@@ -1,6 +1,7 @@
 // The map of the Checkout system: what runs, what each service is given, and what it waits for.
 // Run it with `dotnet run --project Checkout.AppHost` (or eng/run.sh, which installs what is missing first); the
 // dashboard's login URL is printed at start. Settings: Checkout.AppHost/README.md.
+using Checkout.AppHost;
 using Checkout.AppHost.Integrations.Kafka;
 using Checkout.AppHost.Integrations.Postgres;
 using Checkout.Contracts;
@@ -53,7 +54,8 @@ var gateway = builder.AddProject<Projects.Checkout_Gateway>(ServiceNames.Gateway
     .WithReference(catalog).WithReference(orders).WithReference(inventory).WithReference(payments).WithReference(notifications)
     .WaitFor(catalog).WaitFor(orders).WaitFor(inventory).WaitFor(payments).WaitFor(notifications)
     .WithExternalHttpEndpoints()
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithTryItHint();
 
 // A deployment's token signing key is a secret parameter (in development, appsettings.Development.json has one).
 if (builder.ExecutionContext.IsPublishMode)
