@@ -1,2 +1,2 @@
-// Each test runs a whole AppHost (PostgreSQL, the broker, five services): one at a time on a small machine.
+// Each test runs a whole system (PostgreSQL, the broker, six services): one at a time on a small machine.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
