@@ -54,7 +54,7 @@ public sealed partial class BearerTokenEvents(ILogger<BearerTokenEvents> logger)
     {
         AggregateException aggregate => string.Join("; ", aggregate.InnerExceptions.Select(Describe).Distinct()),
         SecurityTokenMalformedException => "the token is not a well-formed JWT",
-        SecurityTokenSignatureKeyNotFoundException => "no key this API trusts is used with the token's kid and alg",
+        SecurityTokenSignatureKeyNotFoundException => "no key this API trusts for the token's kid and alg verifies it",
         SecurityTokenInvalidSignatureException => "the token is unsigned or its signature is invalid",
         SecurityTokenInvalidAlgorithmException => "the token's alg is not one this API accepts",
         SecurityTokenInvalidIssuerException => "the token's issuer is not trusted",
@@ -79,6 +79,6 @@ public sealed partial class BearerTokenEvents(ILogger<BearerTokenEvents> logger)
                 chars[i] = text[i] is >= ' ' and <= '~' and not '"' and not '\\' ? text[i] : '?';
         });
 
-    [LoggerMessage(LogLevel.Information, "Bearer token refused: {Reason}")]
+    [LoggerMessage(LogLevel.Information, "Bearer token rejected: {Reason}")]
     private static partial void LogRefused(ILogger logger, string reason);
 }
