@@ -18,7 +18,7 @@ public sealed partial class BearerTokenEvents(ILogger<BearerTokenEvents> logger)
 {
     public override Task AuthenticationFailed(AuthenticationFailedContext context)
     {
-        LogRefused(logger, Describe(context.Exception));
+        LogRejected(logger, Describe(context.Exception));
         return Task.CompletedTask;
     }
 
@@ -31,7 +31,7 @@ public sealed partial class BearerTokenEvents(ILogger<BearerTokenEvents> logger)
                 : null;
         if (refusal is not null)
         {
-            LogRefused(logger, refusal);
+            LogRejected(logger, refusal);
             context.Fail(refusal);
         }
 
@@ -80,5 +80,5 @@ public sealed partial class BearerTokenEvents(ILogger<BearerTokenEvents> logger)
         });
 
     [LoggerMessage(LogLevel.Information, "Bearer token rejected: {Reason}")]
-    private static partial void LogRefused(ILogger logger, string reason);
+    private static partial void LogRejected(ILogger logger, string reason);
 }

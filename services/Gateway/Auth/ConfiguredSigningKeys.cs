@@ -21,7 +21,7 @@ public sealed class ConfiguredSigningKeys
     /// <summary>Reads every key of <see cref="JwtOptions.SigningKeys"/>; throws, naming the key, on the first bad one.</summary>
     public ConfiguredSigningKeys(IOptions<JwtOptions> options)
     {
-        var keys = new List<(string, SecurityKey)>();
+        var keys = new List<(string Algorithm, SecurityKey Key)>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in options.Value.SigningKeys)
         {
@@ -31,7 +31,7 @@ public sealed class ConfiguredSigningKeys
         }
 
         _keys = keys;
-        Algorithms = [.. keys.Select(key => key.Item1).Distinct(StringComparer.Ordinal)];
+        Algorithms = [.. keys.Select(key => key.Algorithm).Distinct(StringComparer.Ordinal)];
     }
 
     /// <summary>The algorithms of the configured keys: TokenValidationParameters.ValidAlgorithms.</summary>
