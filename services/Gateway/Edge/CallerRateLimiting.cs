@@ -62,7 +62,7 @@ public static class CallerRateLimiting
     }
 
     private static string PartitionKey(HttpContext context) =>
-        context.User.FindFirstValue(JwtValidator.SubjectClaim) is { } subject
+        context.User.FindFirstValue(JwtBearerAuthentication.SubjectClaim) is { } subject
             ? "sub:" + subject
             : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }
