@@ -14,7 +14,7 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// builder.AddServiceDatabase(DatabaseNames.Orders);
 /// builder.AddKafkaMessaging(o => o.Topics.Add(Topics.Orders))
 ///        .AddOutbox()
-///        .AddConsumer&lt;PaymentEventsHandler&gt;(Topics.Payments);
+///        .AddConsumer&lt;PaymentsTopicHandler&gt;(Topics.Payments);
 /// </code>
 /// </summary>
 public static class MessagingExtensions

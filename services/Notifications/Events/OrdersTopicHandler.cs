@@ -11,7 +11,7 @@ namespace Checkout.Notifications.Events;
 /// Tells customers how their orders ended, from topic "orders": OrderConfirmed and OrderCancelled each record one
 /// notification per order (a repeated event finds it and sends nothing) and "send" it as a simulated e-mail: a log entry.
 /// </summary>
-public sealed partial class OrderEventsHandler(NotificationRepository notifications, ILogger<OrderEventsHandler> logger) : IMessageHandler
+public sealed partial class OrdersTopicHandler(NotificationRepository notifications, ILogger<OrdersTopicHandler> logger) : IMessageHandler
 {
 
     public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
