@@ -1,4 +1,3 @@
-using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Notifications.Data;
 using Checkout.Notifications.Domain;
