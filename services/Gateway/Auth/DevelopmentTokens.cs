@@ -7,12 +7,6 @@ using Microsoft.Extensions.Options;
 
 namespace Checkout.Gateway.Auth;
 
-/// <summary>POST /dev/token body: who the token is for.</summary>
-public sealed record DevelopmentTokenRequest(string? CustomerId, bool? Admin);
-
-/// <summary>A bearer token to put in the Authorization header.</summary>
-public sealed record DevelopmentTokenResponse(string AccessToken, string TokenType, int ExpiresIn);
-
 /// <summary>
 /// POST /dev/token: mints a token for any customer so that a newcomer can try the API with curl. Mapped in the
 /// Development environment only (the route does not exist elsewhere), signed with the HS256 key named by

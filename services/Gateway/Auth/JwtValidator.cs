@@ -9,14 +9,6 @@ using Microsoft.Extensions.Options;
 
 namespace Checkout.Gateway.Auth;
 
-/// <summary>The outcome of <see cref="JwtValidator.Validate"/>: the claims, or why the token was refused.</summary>
-public readonly record struct JwtValidationResult(IReadOnlyList<Claim>? Claims, string? Error)
-{
-    public bool IsValid => Claims is not null;
-
-    public static JwtValidationResult Fail(string error) => new(null, error);
-}
-
 /// <summary>
 /// Checks a bearer token: structure, header (alg must be the key's algorithm; "none" and unknown critical headers
 /// refused), signature, then iss, aud, exp and nbf (with <see cref="JwtOptions.ClockSkew"/>), and a "sub".
