@@ -6,12 +6,6 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Checkout.Gateway.Auth;
 
-/// <summary>POST /dev/token body: who the token is for.</summary>
-public sealed record DevelopmentTokenRequest(string? CustomerId, bool? Admin);
-
-/// <summary>A bearer token to put in the Authorization header.</summary>
-public sealed record DevelopmentTokenResponse(string AccessToken, string TokenType, int ExpiresIn);
-
 /// <summary>
 /// POST /dev/token: mints a token for any customer so that a newcomer can try the API with curl. Mapped in the
 /// Development environment only (the route does not exist elsewhere), signed by the library's JsonWebTokenHandler with

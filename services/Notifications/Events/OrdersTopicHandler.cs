@@ -1,4 +1,3 @@
-using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Notifications.Data;
 using Checkout.Notifications.Domain;
@@ -11,7 +10,7 @@ namespace Checkout.Notifications.Events;
 /// Tells customers how their orders ended, from topic "orders": OrderConfirmed and OrderCancelled each record one
 /// notification per order (a repeated event finds it and sends nothing) and "send" it as a simulated e-mail: a log entry.
 /// </summary>
-public sealed partial class OrderEventsHandler(NotificationRepository notifications, ILogger<OrderEventsHandler> logger) : IMessageHandler
+public sealed partial class OrdersTopicHandler(NotificationRepository notifications, ILogger<OrdersTopicHandler> logger) : IMessageHandler
 {
 
     public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)

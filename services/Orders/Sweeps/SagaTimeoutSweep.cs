@@ -1,22 +1,22 @@
 using Checkout.Orders.Data;
-using Checkout.Orders.Domain;
+using Checkout.Orders.Events;
 using Checkout.ServiceDefaults.Messaging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Checkout.Orders.Events;
+namespace Checkout.Orders.Sweeps;
 
 /// <summary>
 /// Cancels orders still Pending <see cref="OrdersOptions.SagaTimeout"/> after they were placed (reason "timeout"),
-/// emitting OrderCancelled so the other services compensate. Sweeps every fifth of the timeout in batches locked
+/// publishing OrderCancelled so the other services compensate. Sweeps every fifth of the timeout in batches locked
 /// with FOR UPDATE SKIP LOCKED: two instances share the work, and an order a handler is moving is left to it.
 /// </summary>
-public sealed partial class SagaTimeoutService(
+public sealed partial class SagaTimeoutSweep(
     NpgsqlDataSource dataSource,
     OrderStore store,
     IOutbox outbox,
     IOptions<OrdersOptions> options,
-    ILogger<SagaTimeoutService> logger) : BackgroundService
+    ILogger<SagaTimeoutSweep> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -46,10 +46,9 @@ public sealed partial class SagaTimeoutService(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var orders = await store.LockTimedOutAsync(transaction, settings.SagaTimeout, settings.SweepBatchSize, cancellationToken);
-        var steps = orders.Select(order => (Order: order, Step: OrderSaga.TimeOut(order.Status, settings.SagaTimeout))).ToList();
-        await store.SaveStepsAsync(transaction, [.. steps.Select(timedOut => (timedOut.Order.OrderId, timedOut.Step))], cancellationToken);
-        foreach (var (order, step) in steps)
-            await store.WriteSettledEventAsync(transaction, order, step, cancellationToken);
+        var changes = orders.Select(order => order.TimeOut(settings.SagaTimeout)).ToList();
+        await store.SaveAsync(transaction, changes, cancellationToken);
+        await store.WriteEventsAsync(transaction, OutgoingEvent.From([.. changes.SelectMany(change => change.Events)]), cancellationToken);
         await outbox.CommitAsync(transaction, cancellationToken);
         if (orders.Count > 0)
             LogTimedOut(logger, orders.Count, settings.SagaTimeout);

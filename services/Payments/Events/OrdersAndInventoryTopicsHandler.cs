@@ -23,7 +23,7 @@ namespace Checkout.Payments.Events;
 /// customer is charged once and the retry only records it. The inbox and the row's status make every other
 /// redelivery a no-op.
 /// </remarks>
-public sealed partial class PaymentEventsHandler(PaymentStore store, PaymentGateway gateway, IOutbox outbox, ILogger<PaymentEventsHandler> logger) : IMessageHandler
+public sealed partial class OrdersAndInventoryTopicsHandler(PaymentStore store, PaymentGateway gateway, IOutbox outbox, ILogger<OrdersAndInventoryTopicsHandler> logger) : IMessageHandler
 {
 
     /// <summary>Provider calls of one batch in flight at once.</summary>

@@ -14,7 +14,7 @@ namespace Checkout.Inventory.Events;
 /// messages, and the per-order reservation row makes a second announcement of one order change nothing. A batch of
 /// events is decided in memory against rows locked up front and written back in one statement (see StockBatch).
 /// </summary>
-public sealed partial class OrderEventsHandler(StockRepository stock, IOutbox outbox, ILogger<OrderEventsHandler> logger) : IMessageHandler
+public sealed partial class OrdersTopicHandler(StockRepository stock, IOutbox outbox, ILogger<OrdersTopicHandler> logger) : IMessageHandler
 {
 
     private StockBatch? _batch;

@@ -1,14 +1,5 @@
 namespace Checkout.Inventory.Domain;
 
-/// <summary>One line of an order as Inventory sees it: a SKU and how many units it needs.</summary>
-public sealed record OrderLine(string Sku, int Quantity);
-
-/// <summary>A line Inventory cannot serve: what was asked and what is available (0 for a SKU it does not stock).</summary>
-public sealed record Shortage(string Sku, int Requested, long Available);
-
-/// <summary>A SKU's stock: every unit ever added is available, reserved for an order in progress, or sold.</summary>
-public sealed record StockLevel(string Sku, long Available, long Reserved, long Sold);
-
 public static class Reservation
 {
     /// <summary>

@@ -1,9 +1,9 @@
 using Checkout.Contracts.Catalog.V1;
-using Checkout.Orders.Data;
+using Checkout.Orders.Domain;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
-namespace Checkout.Orders.Api;
+namespace Checkout.Orders.Clients;
 
 /// <summary>
 /// Prices order lines through Catalog over gRPC, the authority on prices. The call has a deadline; the client's
@@ -15,9 +15,8 @@ public sealed partial class CatalogPricing(
     IOptions<OrdersOptions> options,
     ILogger<CatalogPricing> logger)
 {
-
     /// <summary>The lines with Catalog's names and unit prices, in request order, and their one currency.</summary>
-    public async Task<(IReadOnlyList<OrderLineRecord> Lines, string Currency)> PriceAsync(IReadOnlyList<(string Sku, int Quantity)> lines, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<OrderLine> Lines, string Currency)> PriceAsync(IReadOnlyList<(string Sku, int Quantity)> lines, CancellationToken cancellationToken)
     {
         var request = new PriceItemsRequest();
         request.Skus.AddRange(lines.Select(line => line.Sku));
@@ -45,7 +44,7 @@ public sealed partial class CatalogPricing(
         if (currencies.Count != 1)
             throw new RpcException(new Status(StatusCode.InvalidArgument,
                 $"the lines are priced in several currencies ({string.Join(", ", currencies)}): place one order per currency"));
-        return (lines.Select(line => new OrderLineRecord(line.Sku, products[line.Sku].Name, line.Quantity, products[line.Sku].UnitPriceMinor)).ToList(),
+        return (lines.Select(line => new OrderLine(line.Sku, products[line.Sku].Name, line.Quantity, products[line.Sku].UnitPriceMinor)).ToList(),
             currencies[0]);
     }
 

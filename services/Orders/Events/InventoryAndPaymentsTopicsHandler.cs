@@ -1,4 +1,3 @@
-using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Orders.Data;
 using Checkout.Orders.Domain;
@@ -8,17 +7,17 @@ using Npgsql;
 namespace Checkout.Orders.Events;
 
 /// <summary>
-/// Moves orders on with what Inventory and Payments report ("inventory" and "payments" topics). The order's row is
-/// locked for the step, so the timeout sweep and a customer's cancellation wait or skip it; the step and the event
-/// it emits commit with the message's inbox row. A batch locks its orders up front, decides each event in memory
-/// and stores all its steps at once.
+/// Moves orders on with what Inventory and Payments report (topics "inventory" and "payments"). The order's row is
+/// locked for the decision, so the timeout sweep and a customer's cancellation wait or skip it; the change and the
+/// events it raises commit with the message's inbox row. A batch locks its orders up front, lets each order decide
+/// each event in memory and stores all the changes at once.
 /// </summary>
-public sealed partial class SagaEventsHandler(OrderStore store, ILogger<SagaEventsHandler> logger) : IMessageHandler
+public sealed partial class InventoryAndPaymentsTopicsHandler(OrderStore store, ILogger<InventoryAndPaymentsTopicsHandler> logger) : IMessageHandler
 {
-    private Dictionary<Guid, LockedOrder>? _orders;
-    private readonly List<(Guid OrderId, SagaStep Step)> _steps = [];
+    private Dictionary<Guid, Order>? _orders;
+    private readonly List<OrderChange> _changes = [];
 
-    private Dictionary<Guid, LockedOrder> Orders => _orders ?? throw new InvalidOperationException("PrepareAsync locks the batch's orders before any event is handled.");
+    private Dictionary<Guid, Order> Orders => _orders ?? throw new InvalidOperationException("PrepareAsync locks the batch's orders before any event is handled.");
 
     /// <summary>Locks every order the batch's events name, in order id order, in one round trip.</summary>
     public async Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken)
@@ -44,19 +43,20 @@ public sealed partial class SagaEventsHandler(OrderStore store, ILogger<SagaEven
             LogUnknownOrder(logger, message.Type, orderId);
             return;
         }
-        var step = OrderSaga.Apply(order.Status, @event);
-        _steps.Add((order.OrderId, step));
-        // Written here, in the message's span, so that the checkout's trace goes on through the settled event.
-        await store.WriteSettledEventAsync(transaction, order, step, cancellationToken);
-        Orders[order.OrderId] = order with { Status = step.Status };
-        if (step.Status != order.Status)
-            LogMoved(logger, order.OrderId, order.Status, step.Status, @event.Step, step.CancellationReason);
+        var change = order.Apply(@event);
+        _changes.Add(change);
+        // Written here, in the message's span, so that the checkout's trace goes on through the settled event; the
+        // outbox holds it until the consumer's last round trip.
+        await store.WriteEventsAsync(transaction, OutgoingEvent.From(change.Events), cancellationToken);
+        Orders[order.OrderId] = change.Order;
+        if (change.Order.Status != order.Status)
+            LogMoved(logger, order.OrderId, order.Status, change.Order.Status, @event.Step, change.Order.CancellationReason);
     }
 
-    /// <summary>Adds the writes of every step the batch took, still under the locks <see cref="PrepareAsync"/> took.</summary>
+    /// <summary>Adds the writes of every change the batch made, still under the locks <see cref="PrepareAsync"/> took.</summary>
     public Task CompleteAsync(NpgsqlBatch writes, CancellationToken cancellationToken)
     {
-        OrderStore.AddStepWrites(writes, _steps);
+        OrderStore.AddWrites(writes, _changes);
         return Task.CompletedTask;
     }
 
