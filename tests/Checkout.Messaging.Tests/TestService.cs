@@ -14,7 +14,7 @@ namespace Checkout.Messaging.Tests;
 internal sealed record TestInstance(string Name);
 
 /// <summary>
-/// A service as the saga services are built: a generic host with AddNpgsqlDataSource + AddKafkaMessaging, started
+/// A service as the saga services are built: a generic host with AddServiceDatabase + AddKafkaMessaging, started
 /// against the embedded PostgreSQL and broker, stopped (gracefully) on dispose.
 /// </summary>
 internal sealed class TestService : IAsyncDisposable
@@ -62,7 +62,7 @@ internal sealed class TestService : IAsyncDisposable
             ["Messaging:Consumers:CommitInterval"] = "00:00:00.200",
         });
         builder.Logging.AddProvider(new TestOutputLoggerProvider(TestContext.Current.TestOutputHelper!));
-        builder.AddNpgsqlDataSource("servicedb");
+        builder.AddServiceDatabase("servicedb");
         messaging(builder.AddKafkaMessaging(configure));
         instance ??= serviceName;
         builder.Services.AddSingleton(new TestInstance(instance));
