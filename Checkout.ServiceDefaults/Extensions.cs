@@ -44,8 +44,9 @@ public static class Extensions
             http.AddStandardResilienceHandler(options => options.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch, HttpMethod.Connect));
             http.AddServiceDiscovery();
         });
-        // Telemetry must not retry itself: with no collector listening, each export would be retried and every retry
-        // logged as a warning, which is more telemetry to export. The exporter drops a batch it cannot send.
+        // Telemetry goes through no resilience handler: each export's attempts would be logged (more telemetry to
+        // export), and with no collector listening its retries (were POST retried) and circuit breaker would only add
+        // to that. The exporter drops a batch it cannot send.
         foreach (var name in OtlpExporterClients)
         {
             builder.Services.AddHttpClient(name).RemoveAllResilienceHandlers();
