@@ -46,8 +46,9 @@ public sealed class OtlpExporterTests
         using var client = new HttpClient { BaseAddress = service.Address };
         Assert.Equal("hello", await client.GetStringAsync("/hello", TestContext.Current.CancellationToken));
 
-        // Each flush returns once its export is over, retries included: with a retrying handler the first retry
-        // would already have reached the collector (the standard handler waits about 2 s, the export up to 10 s).
+        // Each flush returns once its export is over, retries included: a handler retrying the POST (the standard
+        // one waits about 2 s, the export up to 10 s) would already have sent it again. And any resilience handler on
+        // these clients, retrying or not, logs each attempt under the category "Polly".
         service.Services.GetRequiredService<TracerProvider>().ForceFlush(FlushTimeoutMilliseconds);
         service.Services.GetRequiredService<MeterProvider>().ForceFlush(FlushTimeoutMilliseconds);
         service.Services.GetRequiredService<LoggerProvider>().ForceFlush(FlushTimeoutMilliseconds);
