@@ -25,6 +25,12 @@ public sealed class MessagingOptions
     [Range(1, 100)]
     public short ReplicationFactor { get; set; } = 1;
 
+    /// <summary>
+    /// How long start-up waits for the broker to list the topics and to create the missing ones; a broker that cannot
+    /// create them (no controller, no Admin API, no right to) fails the start after this long at most.
+    /// </summary>
+    public TimeSpan TopicsTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>librdkafka properties added to the producer's configuration (for example "linger.ms").</summary>
     public Dictionary<string, string> Producer { get; set; } = [];
 
@@ -109,6 +115,7 @@ internal sealed class MessagingOptionsValidator : IValidateOptions<MessagingOpti
             failures.Add("Messaging:ServiceName must not be empty.");
         foreach (var (setting, value) in new (string, TimeSpan)[]
                  {
+                     ("TopicsTimeout", options.TopicsTimeout),
                      ("Outbox:PollInterval", options.Outbox.PollInterval), ("Outbox:PublishTimeout", options.Outbox.PublishTimeout),
                      ("Outbox:RetryMinDelay", options.Outbox.RetryMinDelay), ("Outbox:RetryMaxDelay", options.Outbox.RetryMaxDelay),
                      ("Outbox:Retention", options.Outbox.Retention), ("Outbox:CleanupInterval", options.Outbox.CleanupInterval),
