@@ -35,6 +35,7 @@ public sealed class ConfigurationTests
             ["ConnectionStrings:kafka"] = "127.0.0.1:9092",
             ["ConnectionStrings:servicedb"] = "Host=127.0.0.1;Database=orders",
             ["Messaging:Partitions"] = "0",
+            ["Messaging:TopicsTimeout"] = "00:00:00",
             ["Messaging:Outbox:BatchSize"] = "0",
             ["Messaging:Consumers:RetryMinDelay"] = "-00:00:01",
         });
@@ -44,6 +45,7 @@ public sealed class ConfigurationTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
         Assert.Contains(error.Failures, failure => failure.Contains("Partitions"));
+        Assert.Contains(error.Failures, failure => failure.Contains("Messaging:TopicsTimeout"));
         Assert.Contains(error.Failures, failure => failure.Contains("BatchSize"));
         Assert.Contains(error.Failures, failure => failure.Contains("Consumers:RetryMinDelay"));
     }

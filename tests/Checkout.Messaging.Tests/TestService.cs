@@ -68,7 +68,18 @@ internal sealed class TestService : IAsyncDisposable
         builder.Services.AddSingleton(new TestInstance(instance));
         services?.Invoke(builder.Services);
         var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await host.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            // A start that fails (as a test may want it to) leaves nothing running behind it.
+            await host.StopAsync(CancellationToken.None);
+            host.Dispose();
+            throw;
+        }
+
         return new TestService(host, connectionString, instance);
     }
 
