@@ -24,6 +24,12 @@ public sealed class MessagingOptions
     [Range(1, 100)]
     public short ReplicationFactor { get; set; } = 1;
 
+    /// <summary>
+    /// How long start-up waits for the broker to list the topics and to create the missing ones; a broker that cannot
+    /// create them (no controller, no Admin API, no right to) fails the start after this long at most.
+    /// </summary>
+    public TimeSpan TopicsTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>librdkafka properties added to the producer's configuration (for example "linger.ms").</summary>
     public Dictionary<string, string> Producer { get; set; } = [];
 

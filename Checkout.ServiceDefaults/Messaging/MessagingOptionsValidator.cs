@@ -17,6 +17,7 @@ internal sealed class MessagingOptionsValidator : IValidateOptions<MessagingOpti
             failures.Add("Messaging:ServiceName must not be empty.");
         foreach (var (setting, value) in new (string, TimeSpan)[]
                  {
+                     ("TopicsTimeout", options.TopicsTimeout),
                      ("Outbox:PollInterval", options.Outbox.PollInterval), ("Outbox:PublishTimeout", options.Outbox.PublishTimeout),
                      ("Outbox:RetryMinDelay", options.Outbox.RetryMinDelay), ("Outbox:RetryMaxDelay", options.Outbox.RetryMaxDelay),
                      ("Outbox:Retention", options.Outbox.Retention), ("Outbox:CleanupInterval", options.Outbox.CleanupInterval),
