@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
@@ -26,7 +27,10 @@ public static class Extensions
     // The OTLP exporter creates its HttpClient through IHttpClientFactory under these names (http/protobuf).
     private static readonly string[] OtlpExporterClients = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
 
-    /// <summary>Telemetry, health checks, service discovery, and standard resilience for every HttpClient.</summary>
+    /// <summary>
+    /// Telemetry, health checks, service discovery, and standard resilience for every HttpClient (its retries limited
+    /// to the idempotent methods: GET, HEAD, OPTIONS, TRACE, PUT, DELETE).
+    /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -35,12 +39,14 @@ public static class Extensions
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            // Resilience outermost, so that every retry resolves the service's address again.
-            http.AddStandardResilienceHandler();
+            // Resilience outermost, so that every retry resolves the service's address again. The standard handler
+            // retries every method by default; a POST or PATCH the server may have acted on must not be sent twice.
+            http.AddStandardResilienceHandler(options => options.Retry.DisableFor(HttpMethod.Post, HttpMethod.Patch, HttpMethod.Connect));
             http.AddServiceDiscovery();
         });
-        // Telemetry must not retry itself: with no collector listening, each export would be retried and every retry
-        // logged as a warning, which is more telemetry to export. The exporter drops a batch it cannot send.
+        // Telemetry goes through no resilience handler: each export's attempts would be logged (more telemetry to
+        // export), and with no collector listening its retries (were POST retried) and circuit breaker would only add
+        // to that. The exporter drops a batch it cannot send.
         foreach (var name in OtlpExporterClients)
         {
             builder.Services.AddHttpClient(name).RemoveAllResilienceHandlers();

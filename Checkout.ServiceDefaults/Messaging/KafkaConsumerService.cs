@@ -8,9 +8,6 @@ using Microsoft.Extensions.Options;
 
 namespace Checkout.ServiceDefaults.Messaging;
 
-/// <summary>What AddConsumer registered: the handler and the topics it consumes.</summary>
-internal sealed record ConsumerRegistration(Type HandlerType, IReadOnlyList<string> Topics);
-
 /// <summary>
 /// One Kafka consumer in the service's consumer group. Its loop only polls and routes messages to one lane per
 /// assigned partition (pausing a partition whose lane is full), so a slow handler never makes it miss the poll

@@ -107,6 +107,3 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
     [LoggerMessage(LogLevel.Debug, "librdkafka {Facility}: {Message}")]
     private static partial void LogClient(ILogger logger, string facility, string message);
 }
-
-/// <summary>The broker's address, from ConnectionStrings:kafka.</summary>
-internal sealed record KafkaConnection(string BootstrapServers);

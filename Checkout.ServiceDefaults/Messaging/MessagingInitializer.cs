@@ -28,18 +28,16 @@ internal sealed partial class MessagingInitializer(
             .Distinct(StringComparer.Ordinal)
             .ToList();
         if (topics.Count > 0)
-            await CreateTopicsAsync(topics, settings.Partitions, settings.ReplicationFactor);
+            await CreateTopicsAsync(topics, settings.Partitions, settings.ReplicationFactor, settings.TopicsTimeout);
     }
-
-    private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(30);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task CreateTopicsAsync(List<string> topics, int partitions, short replicationFactor)
+    private async Task CreateTopicsAsync(List<string> topics, int partitions, short replicationFactor, TimeSpan timeout)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = kafka.BootstrapServers }).Build();
         // Create only what is missing: a restart (or a second instance) then needs no create permission at all.
-        var existing = admin.GetMetadata(MetadataTimeout).Topics
+        var existing = admin.GetMetadata(timeout).Topics
             .Where(topic => topic.Error.Code == ErrorCode.NoError)
             .Select(topic => topic.Topic)
             .ToHashSet(StringComparer.Ordinal);
@@ -50,7 +48,7 @@ internal sealed partial class MessagingInitializer(
         {
             await admin.CreateTopicsAsync(
                 missing.Select(topic => new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor }),
-                new CreateTopicsOptions { RequestTimeout = MetadataTimeout, OperationTimeout = MetadataTimeout });
+                new CreateTopicsOptions { RequestTimeout = timeout, OperationTimeout = timeout });
             LogCreated(logger, string.Join(", ", missing), partitions);
         }
         catch (CreateTopicsException exception)
@@ -65,8 +63,15 @@ internal sealed partial class MessagingInitializer(
         }
         catch (KafkaException exception)
         {
+            // The request as a whole failed: a broker with no controller (librdkafka waits for one until the timeout:
+            // "Failed while waiting for controller"), one that does not serve the Admin API, or one out of reach.
+            var waited = exception.Error.Code == ErrorCode.Local_TimedOut
+                ? $" (waited {timeout.TotalSeconds:0.###} s, Messaging:TopicsTimeout)"
+                : "";
             throw new InvalidOperationException(
-                $"Could not create topic(s) {string.Join(", ", missing)} on the broker at {kafka.BootstrapServers}: {exception.Error.Code} ({exception.Error.Reason}).", exception);
+                $"Could not create topic(s) {string.Join(", ", missing.Select(topic => $"'{topic}'"))} on the broker at " +
+                $"{kafka.BootstrapServers}: {exception.Error.Code} ({exception.Error.Reason}){waited}. Create them with " +
+                $"{partitions} partitions, or use a broker that can create topics for this service.", exception);
         }
     }
 

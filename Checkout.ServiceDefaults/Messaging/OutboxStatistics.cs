@@ -1,7 +1,5 @@
 using Dapper;
 using Npgsql;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Checkout.ServiceDefaults.Messaging;
 
@@ -20,20 +18,5 @@ public sealed class OutboxStatistics(NpgsqlDataSource dataSource, TimeProvider t
             "SELECT count(*), min(created_at) FROM messaging.outbox WHERE sent_at IS NULL", cancellationToken: cancellationToken));
         var age = oldest is { } created ? timeProvider.GetUtcNow() - new DateTimeOffset(created, TimeSpan.Zero) : TimeSpan.Zero;
         return Current = new Snapshot(backlog, age < TimeSpan.Zero ? TimeSpan.Zero : age);
-    }
-}
-
-/// <summary>/health: unhealthy when the oldest unpublished event is older than Messaging:Outbox:UnhealthyAge.</summary>
-internal sealed class OutboxHealthCheck(OutboxStatistics statistics, IOptions<MessagingOptions> options) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        var snapshot = await statistics.RefreshAsync(cancellationToken);
-        var data = new Dictionary<string, object> { ["backlog"] = snapshot.Backlog, ["oldestAgeSeconds"] = snapshot.OldestAge.TotalSeconds };
-        var limit = options.Value.Outbox.UnhealthyAge;
-        return snapshot.OldestAge > limit
-            ? new HealthCheckResult(context.Registration.FailureStatus,
-                $"The oldest unpublished event is {snapshot.OldestAge.TotalSeconds:F0} s old (limit {limit.TotalSeconds:F0} s).", data: data)
-            : HealthCheckResult.Healthy($"{snapshot.Backlog} events waiting to be published.", data);
     }
 }

@@ -31,8 +31,6 @@ builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadReq
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
-// The signing keys are read and checked now: a misconfigured key stops the start, not the first request.
-app.Services.GetRequiredService<JwtValidator>();
 
 app.UseCorrelationId();
 app.UseExceptionHandler();

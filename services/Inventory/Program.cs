@@ -13,7 +13,7 @@ builder.AddGrpcServiceDefaults();
 builder.AddServiceDatabase(DatabaseNames.Inventory);
 builder.AddKafkaMessaging(messaging => messaging.Topics.Add(Topics.Inventory))
     .AddOutbox()
-    .AddConsumer<OrderEventsHandler>(Topics.Orders);
+    .AddConsumer<OrdersTopicHandler>(Topics.Orders);
 builder.Services.AddSingleton<StockRepository>();
 
 var app = builder.Build();

@@ -12,7 +12,7 @@ builder.AddServiceDefaults();
 builder.AddGrpcServiceDefaults();
 builder.AddServiceDatabase(DatabaseNames.Notifications);
 builder.AddKafkaMessaging()
-    .AddConsumer<OrderEventsHandler>(Topics.Orders);
+    .AddConsumer<OrdersTopicHandler>(Topics.Orders);
 builder.Services.AddSingleton<NotificationRepository>();
 
 var app = builder.Build();

@@ -2,8 +2,10 @@ using Checkout.Contracts;
 using Checkout.Contracts.Catalog.V1;
 using Checkout.Orders;
 using Checkout.Orders.Api;
+using Checkout.Orders.Clients;
 using Checkout.Orders.Data;
 using Checkout.Orders.Events;
+using Checkout.Orders.Sweeps;
 using Checkout.ServiceDefaults.Correlation;
 using Checkout.ServiceDefaults.Grpc;
 using Checkout.ServiceDefaults.Messaging;
@@ -15,7 +17,7 @@ builder.AddGrpcServiceDefaults();
 builder.AddServiceDatabase(DatabaseNames.Orders);
 builder.AddKafkaMessaging(messaging => messaging.Topics.Add(Topics.Orders))
     .AddOutbox()
-    .AddConsumer<SagaEventsHandler>(Topics.Inventory, Topics.Payments);
+    .AddConsumer<InventoryAndPaymentsTopicsHandler>(Topics.Inventory, Topics.Payments);
 builder.Services.AddOptions<OrdersOptions>()
     .Bind(builder.Configuration.GetSection(OrdersOptions.SectionName))
     .ValidateDataAnnotations()
@@ -23,7 +25,7 @@ builder.Services.AddOptions<OrdersOptions>()
 builder.Services.AddGrpcServiceClient<Catalog.CatalogClient>(ServiceNames.Catalog);
 builder.Services.AddSingleton<OrderStore>();
 builder.Services.AddTransient<CatalogPricing>();
-builder.Services.AddHostedService<SagaTimeoutService>();
+builder.Services.AddHostedService<SagaTimeoutSweep>();
 
 var app = builder.Build();
 app.UseCorrelationId();

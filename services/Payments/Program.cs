@@ -14,7 +14,7 @@ builder.AddGrpcServiceDefaults();
 builder.AddServiceDatabase(DatabaseNames.Payments);
 builder.AddKafkaMessaging(messaging => messaging.Topics.Add(Topics.Payments))
     .AddOutbox()
-    .AddConsumer<PaymentEventsHandler>(Topics.Orders, Topics.Inventory);
+    .AddConsumer<OrdersAndInventoryTopicsHandler>(Topics.Orders, Topics.Inventory);
 builder.Services.AddResilienceEnricher();
 PaymentGateway.AddPaymentGateway(builder);
 builder.AddSimulatedPaymentProvider(DatabaseNames.Payments);

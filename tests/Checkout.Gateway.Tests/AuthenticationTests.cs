@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Checkout.AppHost.Infrastructure;
 
 namespace Checkout.Gateway.Tests;
 
@@ -8,42 +9,67 @@ namespace Checkout.Gateway.Tests;
 public sealed class AuthenticationTests(GatewayFixture fixture)
 {
     [Fact]
-    public async Task Every_kind_of_bad_token_gets_401()
+    public async Task Every_kind_of_bad_token_gets_401_saying_why()
     {
         var tokens = fixture.Tokens;
         var customer = GatewayFixture.NewCustomer("auth");
         using var otherRsa = RSA.Create(2048);
         var rsaPublicPem = Encoding.ASCII.GetBytes(tokens.Rsa.ExportSubjectPublicKeyInfoPem());
-        var cases = new (string Name, string? Token)[]
+        // Each case names the reason the gateway must give (error_description): a token refused for another reason
+        // than the one it was made to show would prove nothing.
+        var cases = new (string Name, string? Token, string? Reason)[]
         {
-            ("missing", null),
-            ("garbage", "abc"),
-            ("expired beyond the clock skew", tokens.Mint(customer, expiresIn: TimeSpan.FromMinutes(-5))),
-            ("not valid yet (nbf)", tokens.Mint(customer, notBeforeIn: TimeSpan.FromMinutes(5))),
-            ("wrong audience", tokens.Mint(customer, audience: "another-api")),
-            ("wrong issuer", tokens.Mint(customer, issuer: "https://evil.example")),
-            ("signed by an untrusted key", tokens.Mint(customer, sign: data => otherRsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))),
-            ("unknown kid", tokens.Mint(customer, keyId: "who-knows")),
-            ("alg none", tokens.Mint(customer, algorithm: "none", keyId: null)),
-            ("alg none naming a trusted key", tokens.Mint(customer, algorithm: "none")),
+            ("missing", null, null),
+            ("garbage", "abc", "not a well-formed JWT"),
+            ("expired beyond the clock skew", tokens.Mint(customer, expiresIn: TimeSpan.FromMinutes(-5)), "has expired"),
+            ("not valid yet (nbf)", tokens.Mint(customer, notBeforeIn: TimeSpan.FromMinutes(5)), "not valid yet"),
+            ("no expiry (exp)", tokens.Mint(customer, editClaims: claims => claims.Remove("exp")), "no expiry"),
+            ("wrong audience", tokens.Mint(customer, audience: "another-api"), "not meant for this API"),
+            ("wrong issuer", tokens.Mint(customer, issuer: "https://evil.example"), "issuer is not trusted"),
+            ("signed by an untrusted key", tokens.Mint(customer, sign: data => otherRsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)), "signature is invalid"),
+            ("a character of the signature changed", Tamper(tokens.Mint(customer)), "signature is invalid"),
+            ("unknown kid", tokens.Mint(customer, keyId: "who-knows"), "no key this API trusts"),
+            ("alg none", tokens.Mint(customer, algorithm: "none", keyId: null), "unsigned"),
+            ("alg none naming a trusted key", tokens.Mint(customer, algorithm: "none"), "unsigned"),
             // The classic confusion: HMAC keyed with the RSA public key, which anyone can read.
             ("HS256 signed with the RS256 public key, kid of the RSA key",
-                tokens.Mint(customer, algorithm: "HS256", keyId: TestTokens.RsKeyId, sign: data => HMACSHA256.HashData(rsaPublicPem, data))),
+                tokens.Mint(customer, algorithm: "HS256", keyId: TestTokens.RsKeyId, sign: data => HMACSHA256.HashData(rsaPublicPem, data)), "no key this API trusts"),
+            // Without kid every HS256 key is tried (never the RSA one), and none verifies it.
             ("HS256 signed with the RS256 public key, no kid",
-                tokens.Mint(customer, algorithm: "HS256", keyId: null, sign: data => HMACSHA256.HashData(rsaPublicPem, data))),
-            ("RS256 header on the HS256 key", tokens.Mint(customer, algorithm: "RS256", keyId: TestTokens.HsKeyId)),
-            // The reason quotes the alg: a quote or a control character must not break the WWW-Authenticate header.
-            ("a subject the services refuse as a customer id", tokens.Mint("auth0|123")),
+                tokens.Mint(customer, algorithm: "HS256", keyId: null, sign: data => HMACSHA256.HashData(rsaPublicPem, data)), "no key this API trusts"),
+            ("RS256 header on the HS256 key", tokens.Mint(customer, algorithm: "RS256", keyId: TestTokens.HsKeyId), "no key this API trusts"),
+            ("ES256 header on the RS256 key", tokens.Mint(customer, algorithm: "ES256", keyId: TestTokens.RsKeyId), "no key this API trusts"),
+            ("a critical header extension", tokens.Mint(customer, editHeader: header =>
+            {
+                header["crit"] = new[] { "x-checkout" };
+                header["x-checkout"] = 1;
+            }), "critical extensions"),
+            ("no subject", tokens.Mint(customer, editClaims: claims => claims.Remove("sub")), "subject (sub)"),
+            ("a subject the services refuse as a customer id", tokens.Mint("auth0|123"), "subject (sub)"),
             // A pattern anchored with '$' would let a final newline through, and every call would then fail at Orders.
-            ("a customer id subject with a final newline", tokens.Mint(customer + "\n")),
-            ("an alg with a quote and a control character", tokens.Mint(customer, algorithm: "RS\"256\u0007", keyId: null, sign: _ => [1, 2, 3])),
+            ("a customer id subject with a final newline", tokens.Mint(customer + "\n"), "subject (sub)"),
+            ("longer than 8 KiB", tokens.Mint(customer, editClaims: claims => claims["padding"] = new string('x', 9 * 1024)), "longer than this API accepts"),
+            // The token's alg must not reach the WWW-Authenticate header: a quote or a control character would break it.
+            ("an alg with a quote and a control character", tokens.Mint(customer, algorithm: "RS\"256\u0007", keyId: null, sign: _ => [1, 2, 3]), "no key this API trusts"),
         };
 
-        foreach (var (name, token) in cases)
+        foreach (var (name, token, reason) in cases)
         {
             using var response = await fixture.SendAsync(HttpMethod.Get, "/api/orders", token);
             await GatewayFixture.AssertProblemAsync(response, HttpStatusCode.Unauthorized, name);
-            Assert.StartsWith("Bearer", response.Headers.WwwAuthenticate.ToString());
+            // As sent, not as HttpClient parses it: the header itself must be well-formed.
+            var challenge = Assert.Single(response.Headers.NonValidated["WWW-Authenticate"]);
+            if (reason is null)
+            {
+                Assert.Equal("Bearer", challenge);
+                continue;
+            }
+
+            const string prefix = "Bearer error=\"invalid_token\", error_description=\"";
+            Assert.True(challenge.StartsWith(prefix, StringComparison.Ordinal) && challenge.EndsWith('"'), $"{name}: {challenge}");
+            var description = challenge[prefix.Length..^1];
+            Assert.True(description.All(c => c is >= ' ' and <= '~' and not '"' and not '\\'), $"{name}: not a quoted-string RFC 6750 allows: {challenge}");
+            Assert.True(description.Contains(reason, StringComparison.Ordinal), $"{name}: expected the reason '{reason}' in {challenge}");
         }
     }
 
@@ -58,6 +84,9 @@ public sealed class AuthenticationTests(GatewayFixture fixture)
                      ("ES256", tokens.Mint(customer, algorithm: "ES256", keyId: TestTokens.EsKeyId)),
                      ("HS256", tokens.Mint(customer, algorithm: "HS256", keyId: TestTokens.HsKeyId)),
                      ("RS256 without kid", tokens.Mint(customer, keyId: null)),
+                     ("ES256 without kid", tokens.Mint(customer, algorithm: "ES256", keyId: null)),
+                     // Two HS256 keys are configured (the development key first): without kid each is tried.
+                     ("HS256 without kid", tokens.Mint(customer, algorithm: "HS256", keyId: null)),
                      ("expired within the clock skew", tokens.Mint(customer, expiresIn: TimeSpan.FromSeconds(-5))),
                      ("development token", await fixture.DevTokenAsync(customer)),
                  })
@@ -122,5 +151,40 @@ public sealed class AuthenticationTests(GatewayFixture fixture)
         request.Headers.Authorization = new("Bearer", fixture.Tokens.Mint(GatewayFixture.NewCustomer("prod")));
         using var orders = await http.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, orders.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_misconfigured_key_stops_the_start_with_a_message_naming_it()
+    {
+        var cases = new (string Name, string Variable, string Value, string Message)[]
+        {
+            ("an RS256 key that is no PEM", "Authentication__Jwt__SigningKeys__2__PublicKeyPem", "not a key",
+                $"Authentication:Jwt:SigningKeys '{TestTokens.RsKeyId}': PublicKeyPem is not an RSA public key in PEM."),
+            ("an HS256 secret of 16 bytes", "Authentication__Jwt__SigningKeys__1__Secret", Convert.ToBase64String(new byte[16]),
+                $"Authentication:Jwt:SigningKeys '{TestTokens.HsKeyId}': Secret must hold at least 32 bytes."),
+            ("an ES256 key given an RSA public key", "Authentication__Jwt__SigningKeys__3__PublicKeyPem", fixture.Tokens.Rsa.ExportSubjectPublicKeyInfoPem(),
+                $"Authentication:Jwt:SigningKeys '{TestTokens.EsKeyId}': PublicKeyPem is not an EC public key in PEM."),
+            ("an algorithm the gateway does not serve", "Authentication__Jwt__SigningKeys__2__Algorithm", "PS256",
+                $"Authentication:Jwt:SigningKeys '{TestTokens.RsKeyId}': Algorithm must be HS256, RS256 or ES256, not 'PS256'."),
+        };
+        foreach (var (name, variable, value, message) in cases)
+        {
+            await using var gateway = fixture.CreateGateway("gateway-misconfigured", "Production", new Dictionary<string, string?> { [variable] = value });
+            var failure = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(() => gateway.StartAsync(TestContext.Current.CancellationToken));
+            Assert.True(failure.Message.Contains("exited with code", StringComparison.Ordinal), $"{name}: {failure.Message}");
+            // Everything it printed: the exception's stack may push its message out of the few lines the failure quotes.
+            var output = gateway.OutputTail(1000);
+            Assert.True(output.Contains(message, StringComparison.Ordinal), $"{name}: the start failed without saying '{message}': {output}");
+        }
+    }
+
+    /// <summary>The token with one character in the middle of its signature changed (the last may only hold padding bits).</summary>
+    private static string Tamper(string token)
+    {
+        var signatureStart = token.LastIndexOf('.') + 1;
+        var chars = token.ToCharArray();
+        var middle = signatureStart + (token.Length - signatureStart) / 2;
+        chars[middle] = chars[middle] == 'A' ? 'B' : 'A';
+        return new string(chars);
     }
 }

@@ -51,10 +51,15 @@ public sealed class GatewayFixture : IAsyncLifetime
         Tokens.Dispose();
     }
 
-    /// <summary>A second gateway process (not started) in <paramref name="environment"/>, wired like the system's own.</summary>
-    public ServiceProcess CreateGateway(string name, string environment)
+    /// <summary>
+    /// A second gateway process (not started) in <paramref name="environment"/>, wired like the system's own, with
+    /// <paramref name="overrides"/> replacing or adding settings.
+    /// </summary>
+    public ServiceProcess CreateGateway(string name, string environment, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var variables = GatewaySettings(environment);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            variables[key] = value;
         foreach (var (service, process) in System.Services)
         {
             if (service != GatewayName)

@@ -7,7 +7,10 @@ namespace Checkout.Gateway.Tests;
 
 /// <summary>
 /// An identity provider for the tests: the keys the gateway is configured to trust (HS256, RS256, ES256) and a
-/// minting function that can also produce every kind of bad token the auth table needs.
+/// minting function that can also produce every kind of bad token the auth table needs. It writes the JWS by hand
+/// (RFC 7515/7519 with System.Security.Cryptography), not with the library the gateway validates with: a token the
+/// library would refuse to mint (alg none naming a key, an alg with a quote, HMAC keyed with a PEM) is still made
+/// here, and a fault shared by minting and validating could not hide itself.
 /// </summary>
 public sealed class TestTokens : IDisposable
 {
@@ -40,23 +43,31 @@ public sealed class TestTokens : IDisposable
         new("Authentication__Jwt__SigningKeys__3__PublicKeyPem", Ecdsa.ExportSubjectPublicKeyInfoPem()),
     ];
 
-    /// <summary>A valid token for <paramref name="customer"/> unless the arguments say otherwise.</summary>
+    /// <summary>
+    /// A valid token for <paramref name="customer"/> unless the arguments say otherwise: valid from ten minutes before
+    /// its expiry unless <paramref name="notBeforeIn"/> says when; <paramref name="editHeader"/> and
+    /// <paramref name="editClaims"/> change the JSON before it is signed.
+    /// </summary>
     public string Mint(
         string customer, string algorithm = "RS256", string? keyId = RsKeyId, string issuer = Issuer, string audience = Audience,
-        TimeSpan? expiresIn = null, TimeSpan? notBeforeIn = null, string? role = null, Func<byte[], byte[]>? sign = null)
+        TimeSpan? expiresIn = null, TimeSpan? notBeforeIn = null, string? role = null, Func<byte[], byte[]>? sign = null,
+        Action<Dictionary<string, object>>? editHeader = null, Action<Dictionary<string, object>>? editClaims = null)
     {
-        var header = new Dictionary<string, string> { ["alg"] = algorithm, ["typ"] = "JWT" };
+        var header = new Dictionary<string, object> { ["alg"] = algorithm, ["typ"] = "JWT" };
         if (keyId is not null) header["kid"] = keyId;
         var now = DateTimeOffset.UtcNow;
+        var expires = now + (expiresIn ?? TimeSpan.FromMinutes(10));
         var claims = new Dictionary<string, object>
         {
             ["iss"] = issuer,
             ["aud"] = audience,
             ["sub"] = customer,
-            ["exp"] = (now + (expiresIn ?? TimeSpan.FromMinutes(10))).ToUnixTimeSeconds(),
-            ["nbf"] = (now + (notBeforeIn ?? TimeSpan.Zero)).ToUnixTimeSeconds(),
+            ["exp"] = expires.ToUnixTimeSeconds(),
+            ["nbf"] = (notBeforeIn is { } notBefore ? now + notBefore : expires - TimeSpan.FromMinutes(10)).ToUnixTimeSeconds(),
         };
         if (role is not null) claims["role"] = role;
+        editHeader?.Invoke(header);
+        editClaims?.Invoke(claims);
         var signedPart = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header)) + "." +
                          Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
         var signature = (sign ?? SignerFor(algorithm))(Encoding.ASCII.GetBytes(signedPart));

@@ -12,7 +12,7 @@ public sealed class ConfigurationTests
     public void Messaging_without_a_broker_address_fails_at_registration_naming_the_setting()
     {
         var builder = Builder(new() { ["ConnectionStrings:servicedb"] = "Host=127.0.0.1;Database=orders" });
-        builder.AddNpgsqlDataSource("servicedb");
+        builder.AddServiceDatabase("servicedb");
 
         var error = Assert.Throws<InvalidOperationException>(() => builder.AddKafkaMessaging());
         Assert.Contains("ConnectionStrings:kafka", error.Message);
@@ -24,7 +24,7 @@ public sealed class ConfigurationTests
         var builder = Builder(new() { ["ConnectionStrings:kafka"] = "127.0.0.1:9092" });
 
         var error = Assert.Throws<InvalidOperationException>(() => builder.AddKafkaMessaging());
-        Assert.Contains("AddNpgsqlDataSource", error.Message);
+        Assert.Contains("AddServiceDatabase", error.Message);
     }
 
     [Fact]
@@ -35,15 +35,17 @@ public sealed class ConfigurationTests
             ["ConnectionStrings:kafka"] = "127.0.0.1:9092",
             ["ConnectionStrings:servicedb"] = "Host=127.0.0.1;Database=orders",
             ["Messaging:Partitions"] = "0",
+            ["Messaging:TopicsTimeout"] = "00:00:00",
             ["Messaging:Outbox:BatchSize"] = "0",
             ["Messaging:Consumers:RetryMinDelay"] = "-00:00:01",
         });
-        builder.AddNpgsqlDataSource("servicedb");
+        builder.AddServiceDatabase("servicedb");
         builder.AddKafkaMessaging().AddOutbox();
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
         Assert.Contains(error.Failures, failure => failure.Contains("Partitions"));
+        Assert.Contains(error.Failures, failure => failure.Contains("Messaging:TopicsTimeout"));
         Assert.Contains(error.Failures, failure => failure.Contains("BatchSize"));
         Assert.Contains(error.Failures, failure => failure.Contains("Consumers:RetryMinDelay"));
     }
@@ -52,7 +54,7 @@ public sealed class ConfigurationTests
     public void A_topic_can_have_only_one_consumer_per_service()
     {
         var builder = Builder(new() { ["ConnectionStrings:kafka"] = "127.0.0.1:9092", ["ConnectionStrings:servicedb"] = "Host=127.0.0.1" });
-        builder.AddNpgsqlDataSource("servicedb");
+        builder.AddServiceDatabase("servicedb");
         var messaging = builder.AddKafkaMessaging().AddConsumer<EffectsHandler>("payments");
 
         var error = Assert.Throws<InvalidOperationException>(() => messaging.AddConsumer<ForwardingHandler>("inventory", "payments"));

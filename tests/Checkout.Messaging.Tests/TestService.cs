@@ -14,7 +14,7 @@ namespace Checkout.Messaging.Tests;
 internal sealed record TestInstance(string Name);
 
 /// <summary>
-/// A service as the saga services are built: a generic host with AddNpgsqlDataSource + AddKafkaMessaging, started
+/// A service as the saga services are built: a generic host with AddServiceDatabase + AddKafkaMessaging, started
 /// against the embedded PostgreSQL and broker, stopped (gracefully) on dispose.
 /// </summary>
 internal sealed class TestService : IAsyncDisposable
@@ -62,13 +62,24 @@ internal sealed class TestService : IAsyncDisposable
             ["Messaging:Consumers:CommitInterval"] = "00:00:00.200",
         });
         builder.Logging.AddProvider(new TestOutputLoggerProvider(TestContext.Current.TestOutputHelper!));
-        builder.AddNpgsqlDataSource("servicedb");
+        builder.AddServiceDatabase("servicedb");
         messaging(builder.AddKafkaMessaging(configure));
         instance ??= serviceName;
         builder.Services.AddSingleton(new TestInstance(instance));
         services?.Invoke(builder.Services);
         var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await host.StartAsync(TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            // A start that fails (as a test may want it to) leaves nothing running behind it.
+            await host.StopAsync(CancellationToken.None);
+            host.Dispose();
+            throw;
+        }
+
         return new TestService(host, connectionString, instance);
     }
 

@@ -1,4 +1,3 @@
-using Checkout.AppHost.Infrastructure;
 using Checkout.ServiceDefaults.Postgres;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,7 +7,7 @@ using Migration = Checkout.ServiceDefaults.Postgres.DatabaseMigrator.Migration;
 namespace Checkout.ServiceDefaults.Tests;
 
 /// <summary>Versioned SQL migrations against a real PostgreSQL cluster: once, in order, safe to run twice and at once.</summary>
-public sealed class DatabaseMigratorTests : IAsyncLifetime
+public sealed class DatabaseMigratorTests(PostgresFixture postgres)
 {
     // Neither statement is idempotent: applying either twice fails, so "applied once" is observable.
     private static readonly Migration[] Migrations =
@@ -16,12 +15,6 @@ public sealed class DatabaseMigratorTests : IAsyncLifetime
         new("0001_create_widgets", "CREATE TABLE widgets (id int PRIMARY KEY, name text NOT NULL)"),
         new("0002_seed_widgets", "INSERT INTO widgets (id, name) VALUES (1, 'first'), (2, 'second')"),
     ];
-
-    private EmbeddedPostgres postgres = null!;
-
-    public async ValueTask InitializeAsync() => postgres = await EmbeddedPostgres.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
-
-    public async ValueTask DisposeAsync() => await postgres.DisposeAsync();
 
     [Fact]
     public async Task Applies_each_migration_once_when_run_twice()
@@ -82,11 +75,8 @@ public sealed class DatabaseMigratorTests : IAsyncLifetime
         Assert.Equal(["0001_create_widgets"], await connection.QueryAsync<string>("SELECT version FROM schema_migrations"));
     }
 
-    private async Task<NpgsqlDataSource> CreateDatabaseAsync(string name)
-    {
-        await postgres.CreateDatabaseAsync(name, TestContext.Current.CancellationToken);
-        return NpgsqlDataSource.Create(postgres.GetConnectionString(name));
-    }
+    private async Task<NpgsqlDataSource> CreateDatabaseAsync(string purpose) =>
+        NpgsqlDataSource.Create(await postgres.CreateDatabaseAsync(purpose));
 
     private static DatabaseMigrator Migrator(NpgsqlDataSource dataSource) => new(dataSource, NullLogger<DatabaseMigrator>.Instance);
 }

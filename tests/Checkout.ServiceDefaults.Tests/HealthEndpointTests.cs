@@ -11,8 +11,11 @@ public sealed class HealthEndpointTests
 {
     private const string Secret = "password=hunter2 at Npgsql.Connect()";
 
-    [Fact]
-    public async Task Failing_check_makes_health_503_while_alive_stays_200_and_no_exception_text_leaks()
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Staging")]
+    [InlineData("Production")]
+    public async Task Failing_check_makes_health_503_while_alive_stays_200_and_no_exception_text_leaks(string environment)
     {
         await using var app = await RunningApp.StartAsync(
             builder =>
@@ -22,7 +25,8 @@ public sealed class HealthEndpointTests
                     .AddCheck("database", () => throw new InvalidOperationException(Secret))
                     .AddCheck("broker", () => HealthCheckResult.Unhealthy(Secret, new TimeoutException(Secret)));
             },
-            app => app.MapDefaultEndpoints());
+            app => app.MapDefaultEndpoints(),
+            environment: environment);
         using var client = new HttpClient { BaseAddress = app.Address };
         var ct = TestContext.Current.CancellationToken;
 
@@ -33,6 +37,7 @@ public sealed class HealthEndpointTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
         Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        Assert.Equal(environment, app.Services.GetRequiredService<IHostEnvironment>().EnvironmentName);
         Assert.DoesNotContain("hunter2", healthBody);
         Assert.DoesNotContain("Exception", healthBody);
         using var report = JsonDocument.Parse(healthBody);
@@ -50,12 +55,9 @@ public sealed class HealthEndpointTests
     public async Task Health_is_200_when_every_check_passes_outside_development()
     {
         await using var app = await RunningApp.StartAsync(
-            builder =>
-            {
-                builder.Environment.EnvironmentName = Environments.Production;
-                builder.AddServiceDefaults();
-            },
-            app => app.MapDefaultEndpoints());
+            builder => builder.AddServiceDefaults(),
+            app => app.MapDefaultEndpoints(),
+            environment: Environments.Production);
         using var client = new HttpClient { BaseAddress = app.Address };
 
         using var health = await client.GetAsync("/health", TestContext.Current.CancellationToken);

@@ -6,48 +6,62 @@ using Microsoft.AspNetCore.Http;
 namespace Checkout.ServiceDefaults.Tests;
 
 /// <summary>
-/// A minimal OTLP/HTTP collector: accepts application/x-protobuf exports and decodes just enough of
-/// ExportTraceServiceRequest (by field number, per opentelemetry/proto/trace/v1/trace.proto) to check spans.
+/// A minimal OTLP/HTTP collector: accepts application/x-protobuf exports, counts the requests of each signal, and
+/// decodes just enough of ExportTraceServiceRequest (by field number, per opentelemetry/proto/trace/v1/trace.proto)
+/// to check spans. Started with another status code (503), it refuses every export, as a collector that is down.
 /// </summary>
 internal sealed class OtlpReceiver : IAsyncDisposable
 {
-    private readonly ConcurrentQueue<ExportedSpan> _spans = new();
+    public const string TracesPath = "/v1/traces";
+    public const string MetricsPath = "/v1/metrics";
+    public const string LogsPath = "/v1/logs";
 
-    private OtlpReceiver()
-    {
-    }
+    private readonly ConcurrentQueue<ExportedSpan> _spans = new();
+    private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+    private readonly int _statusCode;
+
+    private OtlpReceiver(int statusCode) => _statusCode = statusCode;
 
     public RunningApp App { get; private set; } = null!;
 
+    /// <summary>The spans of the trace exports it accepted.</summary>
     public IReadOnlyList<ExportedSpan> Spans => [.. _spans];
 
-    public static async Task<OtlpReceiver> StartAsync()
+    /// <summary>How many export requests reached <paramref name="path"/> (accepted or refused).</summary>
+    public int RequestsTo(string path) => _requests.GetValueOrDefault(path);
+
+    public static async Task<OtlpReceiver> StartAsync(int statusCode = StatusCodes.Status200OK)
     {
-        var receiver = new OtlpReceiver();
+        var receiver = new OtlpReceiver(statusCode);
         receiver.App = await RunningApp.StartAsync(_ => { }, app =>
         {
-            app.MapPost("/v1/traces", receiver.ReceiveTracesAsync);
-            app.MapPost("/v1/metrics", AcknowledgeAsync);
-            app.MapPost("/v1/logs", AcknowledgeAsync);
+            app.MapPost(TracesPath, receiver.ReceiveAsync);
+            app.MapPost(MetricsPath, receiver.ReceiveAsync);
+            app.MapPost(LogsPath, receiver.ReceiveAsync);
         });
         return receiver;
     }
 
     public ValueTask DisposeAsync() => App.DisposeAsync();
 
-    private static async Task AcknowledgeAsync(HttpContext context)
-    {
-        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
-        context.Response.ContentType = "application/x-protobuf";
-    }
-
-    private async Task ReceiveTracesAsync(HttpContext context)
+    private async Task ReceiveAsync(HttpContext context)
     {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
-        foreach (var span in DecodeExportTraceServiceRequest(body.ToArray()))
+        var path = context.Request.Path.Value!;
+        _requests.AddOrUpdate(path, 1, (_, count) => count + 1);
+        context.Response.StatusCode = _statusCode;
+        if (_statusCode != StatusCodes.Status200OK)
         {
-            _spans.Enqueue(span);
+            return;
+        }
+
+        if (path == TracesPath)
+        {
+            foreach (var span in DecodeExportTraceServiceRequest(body.ToArray()))
+            {
+                _spans.Enqueue(span);
+            }
         }
 
         context.Response.ContentType = "application/x-protobuf";

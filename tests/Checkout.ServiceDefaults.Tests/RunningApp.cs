@@ -19,12 +19,14 @@ internal sealed class RunningApp : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
+    /// <param name="environment">The host environment's name (Development, Production...); null for the default.</param>
     public static async Task<RunningApp> StartAsync(
         Action<WebApplicationBuilder> configureBuilder,
         Action<WebApplication> configureApp,
-        IDictionary<string, string?>? configuration = null)
+        IDictionary<string, string?>? configuration = null,
+        string? environment = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>());
         configureBuilder(builder);

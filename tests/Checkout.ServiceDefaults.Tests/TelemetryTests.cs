@@ -35,6 +35,7 @@ public sealed class TelemetryTests
         client.BaseAddress = service.Address;
 
         (await client.GetAsync("/alive", Ct)).EnsureSuccessStatusCode();
+        (await client.GetAsync("/health", Ct)).EnsureSuccessStatusCode();
         var traceId = await client.GetStringAsync("/hello", Ct);
 
         var spans = await WaitForSpans(receiver, service, spans => spans.Count(span => span.TraceId == traceId) >= 2);
@@ -44,9 +45,43 @@ public sealed class TelemetryTests
         var server = Assert.Single(trace, span => span.Attributes.GetValueOrDefault("url.path") == "/hello");
         Assert.Equal("GET /hello", server.Name);
         Assert.Equal("/hello", server.Attributes["http.route"]);
-        Assert.DoesNotContain(spans, span => span.Attributes.GetValueOrDefault("url.path") == "/alive");
+        Assert.DoesNotContain(spans, span => span.Attributes.GetValueOrDefault("url.path") is "/alive" or "/health");
         Assert.All(trace, span => Assert.Equal("inventory-under-test", span.Resource["service.name"]));
         Assert.All(trace, span => Assert.Equal("replica-7", span.Resource["service.instance.id"]));
+    }
+
+    [Fact]
+    public async Task A_span_of_our_own_Checkout_source_is_exported_in_the_request_trace_and_one_of_another_source_is_not()
+    {
+        using var ours = new ActivitySource("Checkout.Inventory.Reservations");
+        using var theirs = new ActivitySource("Contoso.Unlisted");
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var service = await RunningApp.StartAsync(
+            builder => builder.AddServiceDefaults(),
+            app => app.MapGet("/reserve", () =>
+            {
+                using (ours.StartActivity("reserve stock"))
+                using (theirs.StartActivity("unlisted work"))
+                {
+                }
+
+                return Activity.Current?.TraceId.ToHexString();
+            }),
+            new Dictionary<string, string?>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.App.Address.ToString(),
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "100",
+            });
+        using var client = new HttpClient { BaseAddress = service.Address };
+
+        var traceId = await client.GetStringAsync("/reserve", Ct);
+
+        var spans = await WaitForSpans(receiver, service, spans => spans.Any(span => span.Name == "reserve stock"));
+        var reserve = Assert.Single(spans, span => span.Name == "reserve stock");
+        Assert.Equal(traceId, reserve.TraceId);
+        Assert.Contains(spans, span => span.TraceId == traceId && span.Name == "GET /reserve");
+        Assert.DoesNotContain(spans, span => span.Name == "unlisted work");
     }
 
     [Fact]

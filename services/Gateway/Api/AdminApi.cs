@@ -10,7 +10,7 @@ public static class AdminApi
     public static void MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapApiGroup("/api/admin", "Admin")
-            .RequireAuthorization(JwtBearerAuthenticationExtensions.AdminPolicy)
+            .RequireAuthorization(JwtBearerAuthentication.AdminPolicy)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         admin.MapPost("/stock/{sku}", RestockAsync)

@@ -1,76 +1,41 @@
 using System.Security.Claims;
-using System.Text.Encodings.Web;
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Checkout.Gateway.Auth;
 
 /// <summary>
-/// The "Bearer" authentication scheme over <see cref="JwtValidator"/>, so that RequireAuthorization, policies and
-/// roles work as with ASP.NET Core's JwtBearer: a request without a bearer token is anonymous, a bad token fails
-/// (401 with WWW-Authenticate: Bearer error="invalid_token", RFC 6750), a good one gives sub and role claims.
+/// ASP.NET Core's JwtBearer scheme ("Bearer") over the keys of "Authentication:Jwt": a request without a bearer token
+/// is anonymous, a bad token fails (401 with WWW-Authenticate: Bearer error="invalid_token", see
+/// <see cref="BearerTokenEvents"/>), a good one gives the token's claims as they are named in it ("sub", "role").
 /// </summary>
-public sealed partial class JwtBearerHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory loggerFactory, UrlEncoder encoder, JwtValidator validator)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
-{
-    public const string SchemeName = "Bearer";
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        string? authorization = Request.Headers.Authorization;
-        if (string.IsNullOrEmpty(authorization) || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            return Task.FromResult(AuthenticateResult.NoResult());
-
-        var result = validator.Validate(authorization["Bearer ".Length..].Trim());
-        if (!result.IsValid)
-        {
-            LogRejected(Logger, result.Error!);
-            return Task.FromResult(AuthenticateResult.Fail(result.Error!));
-        }
-
-        var identity = new ClaimsIdentity(result.Claims, SchemeName, JwtValidator.SubjectClaim, JwtValidator.RoleClaim);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
-    }
-
-    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
-    {
-        var failure = (await HandleAuthenticateOnceSafeAsync()).Failure;
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.Append(HeaderNames.WWWAuthenticate, failure is null
-            ? "Bearer"
-            : $"Bearer error=\"invalid_token\", error_description=\"{HeaderSafe(failure.Message)}\"");
-    }
-
-    // The reason may quote the token (its alg, its kid): only the characters RFC 6750 allows in error_description
-    // (printable ASCII but the double quote and the backslash) go into the header; anything else would break it or make Kestrel refuse it.
-    private static string HeaderSafe(string reason) =>
-        string.Create(reason.Length, reason, (chars, text) =>
-        {
-            for (var i = 0; i < text.Length; i++)
-                chars[i] = text[i] is >= ' ' and <= '~' and not '"' and not '\\' ? text[i] : '?';
-        });
-
-    [LoggerMessage(LogLevel.Information, "Bearer token rejected: {Reason}")]
-    private static partial void LogRejected(ILogger logger, string reason);
-}
-
-public static class JwtBearerAuthenticationExtensions
+public static class JwtBearerAuthentication
 {
     public const string AdminPolicy = "admin";
     public const string AdminRole = "admin";
+    public const string SubjectClaim = JwtRegisteredClaimNames.Sub;
+    public const string RoleClaim = "role";
 
-    /// <summary>The Bearer scheme with keys from "Authentication:Jwt" (checked at start-up) and the "admin" policy.</summary>
+    /// <summary>Bounds the work an anonymous caller can ask of us (the library's default is 250 KB).</summary>
+    public const int MaxTokenBytes = 8 * 1024;
+
+    /// <summary>The Bearer scheme with keys from "Authentication:Jwt" (read and checked at start-up) and the "admin" policy.</summary>
     public static IHostApplicationBuilder AddJwtBearerAuthentication(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<JwtOptions>()
             .Bind(builder.Configuration.GetSection(JwtOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton<JwtValidator>();
-        builder.Services.AddAuthentication(JwtBearerHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, JwtBearerHandler>(JwtBearerHandler.SchemeName, null);
+        builder.Services.AddSingleton<ConfiguredSigningKeys>();
+        builder.Services.AddSingleton<BearerTokenEvents>();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // ValidateOnStart builds the scheme's options, and so reads the keys, when the host starts: a misconfigured
+        // key stops the start with its id and what is wrong, instead of failing the first request.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>, ConfiguredSigningKeys>((bearer, jwt, keys) => Configure(bearer, jwt.Value, keys))
+            .ValidateOnStart();
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, policy => policy.RequireAuthenticatedUser().RequireRole(AdminRole));
         return builder;
@@ -78,5 +43,34 @@ public static class JwtBearerAuthenticationExtensions
 
     /// <summary>The caller's customer id: the token's subject.</summary>
     public static string CustomerId(this ClaimsPrincipal user) =>
-        user.FindFirstValue(JwtValidator.SubjectClaim) ?? throw new InvalidOperationException("The endpoint needs an authenticated caller.");
+        user.FindFirstValue(SubjectClaim) ?? throw new InvalidOperationException("The endpoint needs an authenticated caller.");
+
+    private static void Configure(JwtBearerOptions bearer, JwtOptions jwt, ConfiguredSigningKeys keys)
+    {
+        // Claims keep the names the token gives them ("sub", "role"), not the WS-* URIs of the inbound claim map.
+        bearer.MapInboundClaims = false;
+        bearer.EventsType = typeof(BearerTokenEvents);
+        foreach (var handler in bearer.TokenHandlers.OfType<TokenHandler>())
+            handler.MaximumTokenSizeInBytes = MaxTokenBytes;
+
+        bearer.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = jwt.Issuer,
+            ValidAudience = jwt.Audience,
+            ClockSkew = jwt.ClockSkew,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            // alg "none" (an unsigned token) is refused whatever its header names.
+            RequireSignedTokens = true,
+            ValidAlgorithms = keys.Algorithms,
+            // Each key only for the one algorithm it was configured with, and only the key the token's kid names.
+            IssuerSigningKeyResolver = (_, token, keyId, _) => keys.Resolve(keyId, (token as JsonWebToken)?.Alg),
+            // The library's default would try every key when the resolver finds none: an unknown kid must fail instead.
+            TryAllIssuerSigningKeys = false,
+            NameClaimType = SubjectClaim,
+            RoleClaimType = RoleClaim,
+        };
+    }
 }

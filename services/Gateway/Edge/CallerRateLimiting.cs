@@ -1,25 +1,11 @@
-using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Checkout.Gateway.Auth;
 using Checkout.Gateway.Problems;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Checkout.Gateway.Edge;
-
-/// <summary>Configuration section "RateLimiting": a fixed window of requests per caller.</summary>
-public sealed class RateLimitingOptions
-{
-    public const string SectionName = "RateLimiting";
-
-    [Range(1, 1_000_000)]
-    public int PermitLimit { get; set; } = 100;
-
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(10);
-}
 
 /// <summary>
 /// The "per-caller" policy of ASP.NET Core's rate limiter: one window per caller, the token's subject for an
@@ -62,7 +48,7 @@ public static class CallerRateLimiting
     }
 
     private static string PartitionKey(HttpContext context) =>
-        context.User.FindFirstValue(JwtValidator.SubjectClaim) is { } subject
+        context.User.FindFirstValue(JwtBearerAuthentication.SubjectClaim) is { } subject
             ? "sub:" + subject
             : "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 }

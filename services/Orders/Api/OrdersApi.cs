@@ -1,16 +1,28 @@
 using System.Security.Cryptography;
 using Checkout.Contracts.Orders.V1;
+using Checkout.Orders.Clients;
 using Checkout.Orders.Data;
+using Checkout.Orders.Events;
 using Checkout.ServiceDefaults.Grpc;
+using Checkout.ServiceDefaults.Messaging;
 using Grpc.Core;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Npgsql;
 using DomainStatus = Checkout.Orders.Domain.OrderStatus;
 
 namespace Checkout.Orders.Api;
 
-/// <summary>The checkout.orders.v1.Orders gRPC service: validation at the edge, mapping to and from the contract.</summary>
-public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, ILogger<OrdersApi> logger) : Contracts.Orders.V1.Orders.OrdersBase
+/// <summary>
+/// The checkout.orders.v1.Orders gRPC service: validation at the edge, mapping to and from the contract; the order
+/// itself decides (Domain) and the store keeps what it decided.
+/// </summary>
+public sealed partial class OrdersApi(
+    NpgsqlDataSource dataSource,
+    OrderStore store,
+    IOutbox outbox,
+    CatalogPricing pricing,
+    ILogger<OrdersApi> logger) : Contracts.Orders.V1.Orders.OrdersBase
 {
     private const int DefaultPageSize = 20;
     private const int MaxPageSize = 100;
@@ -27,21 +39,21 @@ public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, 
             return Existing(earlier);
 
         var (lines, currency) = await pricing.PriceAsync(request.Lines.Select(line => (line.Sku, line.Quantity)).ToList(), cancellationToken);
-        long total;
+        Domain.OrderChange placed;
         try
         {
-            total = lines.Aggregate(0L, (sum, line) => checked(sum + line.LineTotalMinor));
+            placed = Domain.Order.Place(request.CustomerId, lines, currency, request.PaymentToken);
         }
         catch (OverflowException)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "the order total is too large"));
         }
 
-        var order = new NewOrder(Guid.CreateVersion7(), request.CustomerId, lines, total, currency, request.PaymentToken);
-        if (await store.PlaceAsync(order, request.IdempotencyKey, requestHash, cancellationToken) is { } winner)
+        if (await store.PlaceAsync(placed, OutgoingEvent.From(placed.Events), request.IdempotencyKey, requestHash, cancellationToken) is { } winner)
             return Existing(winner);
+        var order = placed.Order;
         LogPlaced(logger, order.OrderId, order.CustomerId, order.TotalMinor, order.Currency);
-        return new PlaceOrderResponse { OrderId = order.OrderId.ToString(), Status = OrderStatus.Pending, Created = true };
+        return new PlaceOrderResponse { OrderId = order.OrderId.ToString(), Status = ToContract(order.Status), Created = true };
     }
 
     public override async Task<Order> GetOrder(GetOrderRequest request, ServerCallContext context)
@@ -76,8 +88,20 @@ public sealed partial class OrdersApi(OrderStore store, CatalogPricing pricing, 
         var customerId = OptionalCustomerId(request.CustomerId);
         if (request.Reason.Length > 256)
             throw new RpcException(new Status(StatusCode.InvalidArgument, "reason must be at most 256 characters"));
-        var order = await store.CancelAsync(orderId, customerId, request.Reason, context.CancellationToken) ?? throw NotFound(request.OrderId);
-        return ToContract(order);
+        var cancellationToken = context.CancellationToken;
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Locked, so that a saga step or the timeout sweep cannot move the order between the decision and its commit.
+        var order = await store.LockAsync(transaction, orderId, cancellationToken);
+        if (order is null || (customerId is not null && order.CustomerId != customerId))
+            throw NotFound(request.OrderId);
+        var change = order.CancelByCustomer(request.Reason);
+        await store.SaveAsync(transaction, [change], cancellationToken);
+        await store.WriteEventsAsync(transaction, OutgoingEvent.From(change.Events), cancellationToken);
+        var cancelled = await store.GetAsync(transaction, orderId, cancellationToken);
+        await outbox.CommitAsync(transaction, cancellationToken);
+        return ToContract(cancelled);
     }
 
     private static PlaceOrderResponse Existing(ExistingOrder existing) => existing.SameRequest

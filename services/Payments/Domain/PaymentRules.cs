@@ -1,27 +1,5 @@
 namespace Checkout.Payments.Domain;
 
-/// <summary>Where an order's payment is; stored as its number (same numbers as the contract's PaymentStatus).</summary>
-public enum PaymentStatus : short
-{
-    Pending = 1,
-    Captured = 2,
-    Failed = 3,
-    Refunded = 4,
-    Voided = 5,
-}
-
-/// <summary>What to do with the provider next.</summary>
-public enum PaymentAction
-{
-    None,
-    Charge,
-    Void,
-    Refund,
-}
-
-/// <summary>What Payments has heard of an order: the payment's status and which of the two saga events have arrived.</summary>
-public sealed record PaymentProgress(PaymentStatus Status, bool OrderPlaced, bool StockReserved);
-
 /// <summary>
 /// The payment's rules, pure. OrderPlaced (on "orders") and InventoryReserved (on "inventory") are not ordered
 /// relative to each other: each is recorded, and whichever completes the pair triggers the one charge. A

@@ -12,13 +12,3 @@ public interface IPaymentProvider
     /// <summary>Refunds <paramref name="amountMinor"/> of the charge made with <paramref name="idempotencyKey"/>; returns the refund's reference.</summary>
     Task<string> RefundAsync(string idempotencyKey, long amountMinor, string currency, CancellationToken cancellationToken);
 }
-
-/// <summary>The provider's answer to a charge: captured with a reference, or declined with a reason.</summary>
-public sealed record ChargeResult(bool Captured, string Reference, string DeclineReason)
-{
-    public static ChargeResult Capture(string reference) => new(true, reference, "");
-    public static ChargeResult Decline(string reason) => new(false, "", reason);
-}
-
-/// <summary>The provider could not answer now (network, overload): worth retrying with the same idempotency key.</summary>
-public sealed class PaymentProviderUnavailableException(string message) : Exception(message);

@@ -6,9 +6,6 @@ using Polly.Timeout;
 
 namespace Checkout.Payments.Provider;
 
-/// <summary>The outcome of a charge as the saga sees it, with the number of provider calls it took.</summary>
-public sealed record ChargeOutcome(bool Captured, string Reference, string FailureReason, int Attempts);
-
 /// <summary>
 /// Calls the payment provider through the resilience pipeline <see cref="PipelineName"/> (total timeout, retry with
 /// exponential back-off and jitter, circuit breaker, attempt timeout; <see cref="PaymentProviderResilienceOptions"/>),

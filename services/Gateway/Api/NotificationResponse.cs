@@ -1,0 +1,3 @@
+namespace Checkout.Gateway.Api;
+
+public sealed record NotificationResponse(string Kind, string Subject, string Body, DateTimeOffset SentAt);

@@ -1,0 +1,3 @@
+namespace Checkout.Gateway.Api;
+
+public sealed record OrderPage(IReadOnlyList<OrderResponse> Orders, string? NextPageToken);

@@ -1,0 +1,3 @@
+namespace Checkout.Gateway.Api;
+
+public sealed record StockLevelResponse(string Sku, long Available, long Reserved, long Sold);

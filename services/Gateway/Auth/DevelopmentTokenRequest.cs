@@ -1,0 +1,4 @@
+namespace Checkout.Gateway.Auth;
+
+/// <summary>POST /dev/token body: who the token is for.</summary>
+public sealed record DevelopmentTokenRequest(string? CustomerId, bool? Admin);

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Text.Json;
+using Checkout.AppHost.Infrastructure;
+using Checkout.ServiceDefaults.Postgres;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Checkout.ServiceDefaults.Tests;
+
+/// <summary>
+/// AddServiceDatabase (Aspire.Npgsql's data source with our settings) against real PostgreSQL: what it does to the
+/// connections a service gets, and how its health check reports the database.
+/// </summary>
+public sealed class ServiceDatabaseTests(PostgresFixture postgres)
+{
+    private const string ConnectionName = "servicedb";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_statement_run_often_is_prepared_on_the_server_unless_the_connection_string_says_otherwise()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync("prepare");
+
+        Assert.Equal(1, await PreparedAfterRepeatsAsync(connectionString));
+        Assert.Equal(0, await PreparedAfterRepeatsAsync(connectionString + ";Max Auto Prepare=0"));
+    }
+
+    [Fact]
+    public async Task Health_is_unhealthy_while_the_database_is_unreachable_and_healthy_again_once_it_is_back()
+    {
+        // A cluster of this test's own, to stop and start again on the same port.
+        var server = await EmbeddedPostgres.StartAsync(cancellationToken: Ct);
+        var port = server.Port;
+        try
+        {
+            await using var service = await RunningApp.StartAsync(
+                builder =>
+                {
+                    builder.AddServiceDefaults();
+                    builder.AddServiceDatabase(ConnectionName);
+                },
+                app => app.MapDefaultEndpoints(),
+                new Dictionary<string, string?> { [$"ConnectionStrings:{ConnectionName}"] = server.GetConnectionString() });
+            using var client = new HttpClient { BaseAddress = service.Address };
+
+            var (status, database) = await DatabaseHealthAsync(client);
+            Assert.Equal((HttpStatusCode.OK, "Healthy"), (status, database));
+
+            await server.StopAsync(Ct);
+            await Eventually.UntilAsync(
+                () => DatabaseHealthAsync(client),
+                health => health == (HttpStatusCode.ServiceUnavailable, "Unhealthy"),
+                health => $"/health answered {health} with the database stopped");
+            using (var alive = await client.GetAsync("/alive", Ct))
+            {
+                Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+            }
+
+            server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { Port = port }, Ct);
+            await Eventually.UntilAsync(
+                () => DatabaseHealthAsync(client),
+                health => health == (HttpStatusCode.OK, "Healthy"),
+                health => $"/health answered {health} with the database back");
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    // /health's status code and the status of the database's check (the one check AddServiceDatabase adds).
+    private static async Task<(HttpStatusCode Status, string? Database)> DatabaseHealthAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/health", Ct);
+        using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        var database = Assert.Single(report.RootElement.GetProperty("checks").EnumerateObject(), check => check.Name != "self");
+        TestContext.Current.TestOutputHelper?.WriteLine($"{database.Name}: {database.Value}");
+        return (response.StatusCode, database.Value.GetString());
+    }
+
+    // Runs one statement a few more times than Npgsql's threshold for preparing it, then asks the server how many
+    // statements this connection has prepared.
+    private static async Task<long> PreparedAfterRepeatsAsync(string connectionString)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [$"ConnectionStrings:{ConnectionName}"] = connectionString });
+        builder.AddServiceDatabase(ConnectionName);
+        using var host = builder.Build();
+        await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        for (var i = 0; i < 10; i++)
+        {
+            await connection.ExecuteScalarAsync<int>("SELECT @value + 1", new { value = i });
+        }
+
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1 + 1'");
+    }
+}
