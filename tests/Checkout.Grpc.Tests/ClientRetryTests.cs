@@ -30,6 +30,29 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
         Assert.Equal(3, server.Calls.CallsOf(key));
     }
 
+    [Fact]
+    public async Task Each_retry_tells_the_server_only_the_time_left()
+    {
+        await using var host = new EchoClientHost(server.Address);
+        var key = NewKey();
+
+        // Each failing call takes 300 ms, so the third attempt starts at least 600 ms after the first.
+        await host.Client.FlakyAsync(new EchoRequest { Message = key, StatusCode = (int)StatusCode.Unavailable, Count = 2, DelayMs = 300 },
+            deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: Cancellation);
+
+        // Every attempt must give the server the same deadline (arrival + grpc-timeout) as the first, not a later one;
+        // the first may give a later one only by its way to the server (a new connection, on a cold process).
+        var arrivals = server.Calls.ArrivalsOf(key);
+        Assert.Equal(3, arrivals.Count);
+        var firstDeadline = arrivals[0].AtUtc + DeadlineTests.ParseGrpcTimeout(arrivals[0].GrpcTimeout);
+        foreach (var retry in arrivals.Skip(1))
+        {
+            var retryDeadline = retry.AtUtc + DeadlineTests.ParseGrpcTimeout(retry.GrpcTimeout);
+            Assert.True(retryDeadline <= firstDeadline + TimeSpan.FromMilliseconds(100),
+                $"a retry at {retry.AtUtc:HH:mm:ss.fff} got grpc-timeout {retry.GrpcTimeout} (until {retryDeadline:HH:mm:ss.fff}); the first attempt at {arrivals[0].AtUtc:HH:mm:ss.fff} got {arrivals[0].GrpcTimeout} (until {firstDeadline:HH:mm:ss.fff})");
+        }
+    }
+
     [Theory]
     [InlineData(StatusCode.Internal)]
     [InlineData(StatusCode.NotFound)]

@@ -117,7 +117,7 @@ public sealed class EchoApi(EchoCallLog calls, IServiceProvider services) : Echo
     private EchoService.EchoServiceClient Downstream() => services.GetRequiredService<EchoService.EchoServiceClient>();
 
     private int Receive(EchoRequest request, ServerCallContext context) =>
-        calls.Received(request.Message, Activity.Current?.TraceId.ToHexString());
+        calls.Received(request.Message, Activity.Current?.TraceId.ToHexString(), context.GetHttpContext().Request.Headers["grpc-timeout"].ToString());
 
     private static EchoReply Reply(EchoRequest request, ServerCallContext context)
     {
