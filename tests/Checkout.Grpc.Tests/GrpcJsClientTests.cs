@@ -50,9 +50,11 @@ public sealed class GrpcJsClientTests(EchoServer server) : IClassFixture<EchoSer
     {
         var key = "js-deadline-" + Guid.NewGuid();
 
-        var result = await CallAsync("Wait", new { message = key }, deadlineMs: 300);
+        // Long enough for a node process that has just started to connect and send the call on a busy machine.
+        var result = await CallAsync("Wait", new { message = key }, deadlineMs: 1500);
 
         AssertCode(StatusCode.DeadlineExceeded, result);
+        Assert.Equal(1, server.Calls.CallsOf(key));
         await server.Calls.CancellationOf(key).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
     }
 
