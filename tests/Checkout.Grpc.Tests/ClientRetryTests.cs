@@ -155,6 +155,25 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
     }
 
     [Fact]
+    public async Task One_dead_endpoint_does_not_open_the_circuit_while_another_answers()
+    {
+        await using var host = new EchoClientHost(LoopbackPorts.ClosedAddress(), server.Address);
+        var key = NewKey();
+
+        // One call at a time, so that endpoints alternate within each call: every call starts on the closed port and
+        // succeeds on its retry. Half the attempts fail, over the breaker's threshold (10% of at least 100 attempts in
+        // 30 s), yet the service answers every call, so its circuit must stay closed.
+        for (var call = 0; call < 55; call++)
+        {
+            var reply = await host.Client.EchoAsync(new EchoRequest { Message = key }, cancellationToken: Cancellation);
+            Assert.Equal(key, reply.Message);
+        }
+
+        Assert.Equal(55, server.Calls.CallsOf(key));
+        Assert.True(Retries(host).Count() >= 50, $"only {Retries(host).Count()} retries: the closed port was not tried often enough to judge");
+    }
+
+    [Fact]
     public async Task Unreachable_server_is_UNAVAILABLE_once_retries_are_spent()
     {
         await using var host = new EchoClientHost(LoopbackPorts.ClosedAddress());
@@ -172,8 +191,8 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
         await using var host = new EchoClientHost(server.Address);
         var failing = NewKey();
 
-        // The breaker judges at least 100 attempts in 30 s: 40 calls of 4 attempts each, all UNAVAILABLE.
-        var calls = Enumerable.Range(0, 40).Select(_ => Assert.ThrowsAsync<RpcException>(() => host.Client.FlakyAsync(
+        // The breaker judges calls, at least 100 in 30 s: 110 calls, each UNAVAILABLE once its retries are spent.
+        var calls = Enumerable.Range(0, 110).Select(_ => Assert.ThrowsAsync<RpcException>(() => host.Client.FlakyAsync(
             new EchoRequest { Message = failing, StatusCode = (int)StatusCode.Unavailable, Count = int.MaxValue }, cancellationToken: Cancellation).ResponseAsync));
         var failures = await Task.WhenAll(calls);
         Assert.All(failures, failure => Assert.Equal(StatusCode.Unavailable, failure.StatusCode));
@@ -189,6 +208,6 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
         Assert.True(started.Elapsed < TimeSpan.FromMilliseconds(500), $"the open circuit took {started.Elapsed.TotalMilliseconds:F0} ms to answer");
         Assert.Equal(0, server.Calls.CallsOf(healthy));
         Assert.Equal(attempts, server.Calls.CallsOf(failing));
-        Assert.InRange(attempts, 1, 159);
+        Assert.InRange(attempts, 100, 110 * 4);
     }
 }
