@@ -58,10 +58,12 @@ public sealed class GrpcJsServerTests(GrpcJsPeer peer) : IClassFixture<GrpcJsPee
     {
         var key = "deadline-" + Guid.NewGuid();
 
+        // Long enough for the first call to connect on a busy machine, so that the server sees the call.
         var exception = await Assert.ThrowsAsync<RpcException>(() => Client.WaitAsync(new EchoRequest { Message = key },
-            deadline: DateTime.UtcNow.AddMilliseconds(300), cancellationToken: Cancellation).ResponseAsync);
+            deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: Cancellation).ResponseAsync);
 
         Assert.Equal(StatusCode.DeadlineExceeded, exception.StatusCode);
+        await peer.Server.ArrivalOf(key).WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
         await peer.Server.CancellationOf(key).WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
     }
 
@@ -71,7 +73,8 @@ public sealed class GrpcJsServerTests(GrpcJsPeer peer) : IClassFixture<GrpcJsPee
         var key = "cancel-" + Guid.NewGuid();
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
         var call = Client.WaitAsync(new EchoRequest { Message = key }, cancellationToken: cancellation.Token);
-        cancellation.CancelAfter(200);
+        await peer.Server.ArrivalOf(key).WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
+        await cancellation.CancelAsync();
 
         var exception = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
 

@@ -1,6 +1,6 @@
 // A grpc-js server of the test echo service: the real peer for our client's tests and for the benchmark.
-// Usage: node server.js [port]  (0 or none = a free port). Prints {"port": N} once it listens, then
-// {"cancelled": message} for each Wait call that the client's deadline or cancellation ended.
+// Usage: node server.js [port]  (0 or none = a free port). Prints {"port": N} once it listens, then for each Wait
+// call {"waiting": message} when it arrives and {"cancelled": message} when the client's deadline or cancellation ends it.
 'use strict';
 const grpc = require('@grpc/grpc-js');
 const { definition } = require('./protos');
@@ -18,6 +18,7 @@ const handlers = {
   throw: (call, callback) => callback(new Error('grpc-js handler error')),
   // Never answers: the caller's deadline or cancellation ends the call, which is reported so a test can see it arrive.
   wait: (call) => {
+    process.stdout.write(JSON.stringify({ waiting: call.request.message }) + '\n');
     call.on('cancelled', () => process.stdout.write(JSON.stringify({ cancelled: call.request.message }) + '\n'));
   },
   metadata: (call, callback) => {
