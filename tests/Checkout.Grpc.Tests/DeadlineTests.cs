@@ -44,10 +44,13 @@ public sealed class DeadlineTests(RelayServers servers) : IClassFixture<RelaySer
     {
         var key = "relay-wait-" + Guid.NewGuid();
 
+        // Long enough for the relay to reach the downstream server over new connections on a busy machine.
         var exception = await Assert.ThrowsAsync<RpcException>(() => servers.Upstream.Client.RelayWaitAsync(new EchoRequest { Message = key },
-            deadline: DateTime.UtcNow.AddMilliseconds(300), cancellationToken: Cancellation).ResponseAsync);
+            deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: Cancellation).ResponseAsync);
 
         Assert.Equal(StatusCode.DeadlineExceeded, exception.StatusCode);
+        Assert.Equal(1, servers.Downstream.Calls.CallsOf(key));
+        // Without the deadline or the cancellation passed on, the downstream Wait would never end.
         await servers.Downstream.Calls.CancellationOf(key).WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
     }
 
