@@ -36,6 +36,7 @@ if (!Debugger.IsAttached && typeof(Program).Assembly.GetCustomAttribute<Assembly
 }
 
 var root = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+var loadBefore = Report.LoadAverage();
 var work = Directory.CreateTempSubdirectory("checkout-bench-grpc-");
 try
 {
@@ -93,7 +94,7 @@ try
             Record(round, ServiceClient, await ClientLoad.RunAsync(serviceClients, 512, TimeSpan.FromSeconds(4)));
         }
 
-        var report = Report.Write(results, Ours, Bare, GrpcJs, rounds);
+        var report = Report.Write(results, Ours, Bare, GrpcJs, rounds, loadBefore, Report.LoadAverage());
         File.WriteAllText(Path.Combine(root, "bench", "results", "grpc.md"), report);
         Console.WriteLine();
         Console.WriteLine(report);

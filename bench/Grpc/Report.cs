@@ -9,7 +9,7 @@ namespace Checkout.Bench.Grpc;
 /// <summary>bench/results/grpc.md: medians of the interleaved rounds, and the ratios between servers.</summary>
 internal static class Report
 {
-    public static string Write(IReadOnlyList<(string Name, List<Measurement> Rounds)> results, string ours, string bare, string grpcJs, int rounds)
+    public static string Write(IReadOnlyList<(string Name, List<Measurement> Rounds)> results, string ours, string bare, string grpcJs, int rounds, string loadBefore, string loadAfter)
     {
         var inv = CultureInfo.InvariantCulture;
         var byName = results.ToDictionary(r => r.Name, r => r.Rounds);
@@ -22,7 +22,7 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("Run: `eng/setup.sh nghttp2-client && dotnet run -c Release --project bench/Grpc` (source: bench/Grpc/Program.cs).");
         text.AppendLine();
-        text.AppendLine(inv, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Cpu()}, {Environment.ProcessorCount} cores (shared: other work may run), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Tool("h2load", "--version")}, node {Tool("node", "--version")}; Grpc.AspNetCore and Grpc.Net.Client {GrpcVersion()}.");
+        text.AppendLine(inv, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Cpu()}, {Environment.ProcessorCount} cores (shared: other work may run), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, {Tool("h2load", "--version")}, node {Tool("node", "--version")}; Grpc.AspNetCore and Grpc.Net.Client {GrpcVersion()}. Load average (1, 5, 15 min) of the machine, which other work shares, before the run: {loadBefore}; after: {loadAfter}.");
         text.AppendLine();
         text.AppendLine(inv, $"Load: h2load -c 16 -m 32 (16 connections x 32 concurrent streams, h2c prior knowledge, one thread), POST of one framed EchoRequest with content-type application/grpc and te: trailers; every server in its own process, Release, server GC, no log providers; the load generator on the same cores. (a) is the echo service as a Checkout service serves it: `AddGrpcServiceDefaults()` (Grpc.AspNetCore with our exception interceptor, 4 MiB limit, gRPC health checks) and `MapGrpcService<T>()`; (a') adds `AddServiceDefaults()` (OpenTelemetry traces and metrics, health checks), as the services run. (b) answers the same bytes with the same grpc-status trailer from a bare Kestrel endpoint, the ceiling. (c) is the grpc-js echo server of the interop tests. (d) is our generated client (EchoService.EchoServiceClient) on 16 GrpcChannels (one HTTP/2 connection each) x 32 calls in flight against (a); (e) is the same client as services get it, from `AddGrpcServiceClient` in a host with `AddServiceDefaults` (service discovery, GrpcResilience, correlation id and call-context interceptors, telemetry; logs at Warning), 512 calls in flight. Each configuration ran {rounds} times, interleaved; the table gives medians (latencies: median over rounds of each round's p50/p99). Before any load, each server's answer was checked with our generated client (gRPC status OK and the reply's message).");
         text.AppendLine();
@@ -38,6 +38,19 @@ internal static class Report
         text.AppendLine();
         text.AppendLine(inv, $"Median of the per-round ratios (each round runs every configuration back to back): (a)/(b) = {PairedRatio(ours, bare):P1}; (a)/(c) = {PairedRatio(ours, grpcJs):F1}x.");
         return text.ToString();
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages, from /proc/loadavg: how busy the shared machine was.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static double Median(IEnumerable<double> values)
