@@ -127,8 +127,9 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
         await using var host = new EchoClientHost(server.Address);
         var key = NewKey();
 
+        // Long enough for the host's first call to connect on a busy machine, so that the handler runs before the deadline.
         var exception = await Assert.ThrowsAsync<RpcException>(() => host.Client.WaitAsync(new EchoRequest { Message = key },
-            deadline: DateTime.UtcNow.AddMilliseconds(300), cancellationToken: Cancellation).ResponseAsync);
+            deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: Cancellation).ResponseAsync);
 
         Assert.Equal(StatusCode.DeadlineExceeded, exception.StatusCode);
         await server.Calls.CancellationOf(key).WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
