@@ -33,10 +33,29 @@ public sealed class EchoApi(EchoCallLog calls, IServiceProvider services) : Echo
     public override async Task<EchoReply> LoseDatabase(EchoRequest request, ServerCallContext context)
     {
         Receive(request, context);
-        // A real outage, as Npgsql reports it: the database's port refuses the connection.
-        await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={LoopbackPorts.Closed()};Username=checkout;Pooling=false;Timeout=5");
-        await connection.OpenAsync(context.CancellationToken);
-        throw new InvalidOperationException("A closed port accepted a PostgreSQL connection.");
+        await ConnectToClosedDatabaseAsync(context.CancellationToken);
+        return Reply(request, context);
+    }
+
+    public override async Task LoseDatabaseServerStreaming(EchoRequest request, IServerStreamWriter<EchoReply> responseStream, ServerCallContext context)
+    {
+        Receive(request, context);
+        await responseStream.WriteAsync(Reply(request, context), context.CancellationToken);
+        await ConnectToClosedDatabaseAsync(context.CancellationToken);
+    }
+
+    public override async Task<EchoReply> LoseDatabaseClientStreaming(IAsyncStreamReader<EchoRequest> requestStream, ServerCallContext context)
+    {
+        var request = await FirstAsync(requestStream, context);
+        await ConnectToClosedDatabaseAsync(context.CancellationToken);
+        return Reply(request, context);
+    }
+
+    public override async Task LoseDatabaseDuplexStreaming(IAsyncStreamReader<EchoRequest> requestStream, IServerStreamWriter<EchoReply> responseStream, ServerCallContext context)
+    {
+        var request = await FirstAsync(requestStream, context);
+        await responseStream.WriteAsync(Reply(request, context), context.CancellationToken);
+        await ConnectToClosedDatabaseAsync(context.CancellationToken);
     }
 
     public override async Task<EchoReply> Wait(EchoRequest request, ServerCallContext context)
@@ -115,6 +134,22 @@ public sealed class EchoApi(EchoCallLog calls, IServiceProvider services) : Echo
     }
 
     private EchoService.EchoServiceClient Downstream() => services.GetRequiredService<EchoService.EchoServiceClient>();
+
+    /// <summary>A real outage, as Npgsql reports it: the database's port refuses the connection.</summary>
+    private static async Task ConnectToClosedDatabaseAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={LoopbackPorts.Closed()};Username=checkout;Pooling=false;Timeout=5");
+        await connection.OpenAsync(cancellationToken);
+        throw new InvalidOperationException("A closed port accepted a PostgreSQL connection.");
+    }
+
+    private async Task<EchoRequest> FirstAsync(IAsyncStreamReader<EchoRequest> requestStream, ServerCallContext context)
+    {
+        if (!await requestStream.MoveNext(context.CancellationToken))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "send at least one request"));
+        Receive(requestStream.Current, context);
+        return requestStream.Current;
+    }
 
     private int Receive(EchoRequest request, ServerCallContext context) =>
         calls.Received(request.Message, Activity.Current?.TraceId.ToHexString(), context.GetHttpContext().Request.Headers["grpc-timeout"].ToString());

@@ -33,6 +33,55 @@ public sealed class ServerErrorTests(EchoServer server) : IClassFixture<EchoServ
         Assert.Contains("Unavailable", logged.Message);
     }
 
+    [Theory]
+    [InlineData(MethodType.ServerStreaming)]
+    [InlineData(MethodType.ClientStreaming)]
+    [InlineData(MethodType.DuplexStreaming)]
+    public async Task Database_outage_in_a_streaming_call_is_UNAVAILABLE_with_the_fixed_message(MethodType kind)
+    {
+        var key = NewKey();
+        var request = new EchoRequest { Message = key };
+
+        var exception = await Assert.ThrowsAsync<RpcException>(() => kind switch
+        {
+            MethodType.ServerStreaming => ReadAllAsync(server.Client.LoseDatabaseServerStreaming(request, Options).ResponseStream),
+            MethodType.ClientStreaming => SendOneAsync(server.Client.LoseDatabaseClientStreaming(Options), request),
+            _ => SendOneAndReadAllAsync(server.Client.LoseDatabaseDuplexStreaming(Options), request),
+        });
+
+        Assert.Equal(StatusCode.Unavailable, exception.StatusCode);
+        Assert.Equal(DatabaseOutage.Message, exception.Status.Detail);
+        var logged = Assert.Single(server.Logs.OfTrace(server.Calls.TraceIdOf(key)!), entry => entry.Level >= LogLevel.Warning);
+        Assert.IsAssignableFrom<NpgsqlException>(logged.Exception);
+
+        static async Task ReadAllAsync(IAsyncStreamReader<EchoReply> replies)
+        {
+            await foreach (var _ in replies.ReadAllAsync(TestContext.Current.CancellationToken))
+            {
+            }
+        }
+
+        static async Task SendOneAsync(AsyncClientStreamingCall<EchoRequest, EchoReply> call, EchoRequest request)
+        {
+            using (call)
+            {
+                await call.RequestStream.WriteAsync(request, TestContext.Current.CancellationToken);
+                await call.RequestStream.CompleteAsync();
+                await call.ResponseAsync;
+            }
+        }
+
+        static async Task SendOneAndReadAllAsync(AsyncDuplexStreamingCall<EchoRequest, EchoReply> call, EchoRequest request)
+        {
+            using (call)
+            {
+                await call.RequestStream.WriteAsync(request, TestContext.Current.CancellationToken);
+                await call.RequestStream.CompleteAsync();
+                await ReadAllAsync(call.ResponseStream);
+            }
+        }
+    }
+
     [Fact]
     public async Task Unmapped_exception_is_UNKNOWN_with_the_generic_message_and_no_detail()
     {
