@@ -36,8 +36,8 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
         await using var host = new EchoClientHost(server.Address);
         var key = NewKey();
 
-        // Each failing call takes 300 ms, so the third attempt starts at least 600 ms after the first.
-        await host.Client.FlakyAsync(new EchoRequest { Message = key, StatusCode = (int)StatusCode.Unavailable, Count = 2, DelayMs = 300 },
+        // Each failing call takes 500 ms, so the third attempt starts at least a second after the first.
+        await host.Client.FlakyAsync(new EchoRequest { Message = key, StatusCode = (int)StatusCode.Unavailable, Count = 2, DelayMs = 500 },
             deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: Cancellation);
 
         // Every attempt must give the server the same deadline (arrival + grpc-timeout) as the first, not a later one;
@@ -48,7 +48,8 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
         foreach (var retry in arrivals.Skip(1))
         {
             var retryDeadline = retry.AtUtc + DeadlineTests.ParseGrpcTimeout(retry.GrpcTimeout);
-            Assert.True(retryDeadline <= firstDeadline + TimeSpan.FromMilliseconds(100),
+            // Slack for a retry's own way to the server on a busy machine; a stale grpc-timeout would be 500 ms or more later.
+            Assert.True(retryDeadline <= firstDeadline + TimeSpan.FromMilliseconds(300),
                 $"a retry at {retry.AtUtc:HH:mm:ss.fff} got grpc-timeout {retry.GrpcTimeout} (until {retryDeadline:HH:mm:ss.fff}); the first attempt at {arrivals[0].AtUtc:HH:mm:ss.fff} got {arrivals[0].GrpcTimeout} (until {firstDeadline:HH:mm:ss.fff})");
         }
     }
@@ -109,6 +110,8 @@ public sealed class ClientRetryTests(EchoServer server) : IClassFixture<EchoServ
     {
         await using var host = new EchoClientHost(server.Address);
         var key = NewKey();
+        // Connected first, so that the deadline measures the calls and not the connection.
+        await host.Client.EchoAsync(new EchoRequest { Message = "connect" }, cancellationToken: Cancellation);
         var started = Stopwatch.StartNew();
 
         // Each call fails after 200 ms: the first and three retries with their back-off would take well over a second.
