@@ -56,7 +56,9 @@ public static class GrpcResilience
     /// <summary>True for an attempt that ended UNAVAILABLE before the server sent any response of its own.</summary>
     public static bool IsUnavailable(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
-        { Exception: HttpRequestException } => true,
+        // The connection could not be made, so the request never reached the server. A connection lost later may
+        // have carried the call to a server that acted on it: that is not retried.
+        { Exception: HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } } => true,
         // Trailers-only: the status arrived with the headers, so nothing of the response was seen yet.
         { Result: { } response } => response.Headers.NonValidated.TryGetValues(GrpcStatusHeader, out var status)
             ? status.ToString() == Unavailable
