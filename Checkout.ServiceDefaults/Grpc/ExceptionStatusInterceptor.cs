@@ -40,6 +40,32 @@ public sealed partial class ExceptionStatusInterceptor(ILogger<ExceptionStatusIn
         }
     }
 
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception exception) when (Map(exception, context) is { } status)
+        {
+            throw new RpcException(status);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception exception) when (Map(exception, context) is { } status)
+        {
+            throw new RpcException(status);
+        }
+    }
+
     private Status? Map(Exception exception, ServerCallContext context)
     {
         if (exception is RpcException || DatabaseOutage.ToStatus(exception) is not { } status)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Checkout.Grpc.Tests;
 
@@ -8,33 +9,17 @@ namespace Checkout.Grpc.Tests;
 internal static class NodePeers
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
-    private static readonly JsonSerializerOptions SpecOptions = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions SpecOptions = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string InteropDirectory { get; } = typeof(NodePeers).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "InteropDirectory").Value!;
-
-    private static ProcessStartInfo StartInfo(string script, params string[] arguments)
-    {
-        if (!Directory.Exists(Path.Combine(InteropDirectory, "node_modules", "@grpc", "grpc-js")))
-            throw new InvalidOperationException($"@grpc/grpc-js is not installed in {InteropDirectory}: run eng/setup.sh (npm ci).");
-        var info = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = InteropDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(script);
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        return info;
-    }
+        .Single(attribute => attribute.Key == "InteropDirectory").Value!;
 
     /// <summary>Makes one call with grpc-js (client.js) and returns its JSON outcome.</summary>
     public static async Task<JsonElement> CallAsync(object spec)
     {
         using var process = Process.Start(StartInfo("client.js"))!;
-        using var timeout = new CancellationTokenSource(CallTimeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(CallTimeout);
         try
         {
             // On stdin: a 4 MiB request is too long for a command line.
@@ -73,16 +58,21 @@ internal static class NodePeers
             throw;
         }
     }
-}
 
-internal sealed class NodeServer(Process process, int port) : IAsyncDisposable
-{
-    public Uri Address { get; } = new($"http://127.0.0.1:{port}");
-
-    public async ValueTask DisposeAsync()
+    private static ProcessStartInfo StartInfo(string script, params string[] arguments)
     {
-        if (!process.HasExited) process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
-        process.Dispose();
+        if (!Directory.Exists(Path.Combine(InteropDirectory, "node_modules", "@grpc", "grpc-js")))
+            throw new InvalidOperationException($"@grpc/grpc-js is not installed in {InteropDirectory}: run eng/setup.sh (npm ci).");
+        var info = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = InteropDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(script);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        return info;
     }
 }

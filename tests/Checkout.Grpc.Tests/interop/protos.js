@@ -1,12 +1,12 @@
-// Loads the test echo service and the standard health service, as the C# side compiles them.
+// Loads the test echo service as the C# side compiles it (Protos/echo.proto).
 'use strict';
 const path = require('path');
 const protoLoader = require('@grpc/proto-loader');
 
 const definition = protoLoader.loadSync(
-  ['echo.proto', 'grpc/health/v1/health.proto'],
+  ['echo.proto'],
   {
-    includeDirs: [path.join(__dirname, '..', 'Protos'), path.join(__dirname, '..', '..', '..', 'services', 'Contracts', 'Protos')],
+    includeDirs: [path.join(__dirname, '..', 'Protos')],
     keepCase: false,
     longs: String,
     enums: String,

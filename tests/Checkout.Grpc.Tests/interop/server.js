@@ -1,5 +1,6 @@
 // A grpc-js server of the test echo service: the real peer for our client's tests and for the benchmark.
-// Usage: node server.js [port]  (0 or none = a free port). Prints {"port": N} once it listens.
+// Usage: node server.js [port]  (0 or none = a free port). Prints {"port": N} once it listens, then for each Wait
+// call {"waiting": message} when it arrives and {"cancelled": message} when the client's deadline or cancellation ends it.
 'use strict';
 const grpc = require('@grpc/grpc-js');
 const { definition } = require('./protos');
@@ -15,7 +16,11 @@ const handlers = {
     callback({ code: call.request.statusCode, details: call.request.message, metadata: trailers });
   },
   throw: (call, callback) => callback(new Error('grpc-js handler error')),
-  wait: (call) => { /* never answers: the caller's deadline or cancellation ends the call */ },
+  // Never answers: the caller's deadline or cancellation ends the call, which is reported so a test can see it arrive.
+  wait: (call) => {
+    process.stdout.write(JSON.stringify({ waiting: call.request.message }) + '\n');
+    call.on('cancelled', () => process.stdout.write(JSON.stringify({ cancelled: call.request.message }) + '\n'));
+  },
   metadata: (call, callback) => {
     const headers = new grpc.Metadata();
     const trailers = new grpc.Metadata();
@@ -29,7 +34,8 @@ const handlers = {
   },
   count: (call) => {
     for (let i = 0; i < call.request.count; i++) call.write({ message: String(i) });
-    call.end();
+    if (call.request.statusCode) call.emit('error', { code: call.request.statusCode, details: call.request.message });
+    else call.end();
   },
 };
 
