@@ -117,11 +117,11 @@ finally
 }
 
 // A host that calls the echo service as the services call each other: AddServiceDefaults, AddGrpcServiceClient, the
-// service's address from configuration (services__echo__http__0).
+// service's address from configuration (services__echo__grpc__0).
 static IHost ServiceClientHost(Uri address)
 {
     var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-    builder.Configuration["services:echo:http:0"] = address.ToString();
+    builder.Configuration["services:echo:grpc:0"] = address.ToString();
     // Resilience logs every attempt at Information: a line per call would measure the logging.
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     builder.AddServiceDefaults();

@@ -10,7 +10,7 @@ namespace Checkout.Grpc.Tests;
 /// <summary>
 /// A host that calls the echo service as our services call each other: AddServiceDefaults, then
 /// AddGrpcServiceClient for the service named "echo", whose endpoints come from configuration as the app host gives
-/// them (services__echo__http__0, services__echo__http__1, ...).
+/// them (services__echo__grpc__0, services__echo__grpc__1, ...).
 /// </summary>
 public sealed class EchoClientHost : IAsyncDisposable
 {
@@ -22,7 +22,7 @@ public sealed class EchoClientHost : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(endpoints.Select((endpoint, i) =>
-            KeyValuePair.Create<string, string?>($"services:{ServiceName}:http:{i}", endpoint.ToString())));
+            KeyValuePair.Create<string, string?>($"services:{ServiceName}:grpc:{i}", endpoint.ToString())));
         builder.Logging.AddProvider(Logs).AddProvider(new TestOutputLoggerProvider());
         builder.AddServiceDefaults();
         builder.Services.AddGrpcServiceClient<EchoService.EchoServiceClient>(ServiceName);

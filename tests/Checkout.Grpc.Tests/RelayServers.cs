@@ -6,7 +6,7 @@ namespace Checkout.Grpc.Tests;
 
 /// <summary>
 /// Two echo servers, as two services calling each other: the upstream one's Relay calls the downstream one through the
-/// client AddGrpcServiceClient registers (service "echo", discovered from services:echo:http:0).
+/// client AddGrpcServiceClient registers (service "echo", discovered from services:echo:grpc:0).
 /// </summary>
 public sealed class RelayServers : IAsyncLifetime
 {
@@ -19,7 +19,7 @@ public sealed class RelayServers : IAsyncLifetime
         Downstream = await EchoServer.StartAsync(_ => { });
         Upstream = await EchoServer.StartAsync(builder =>
         {
-            builder.Configuration[$"services:{EchoClientHost.ServiceName}:http:0"] = Downstream.Address.ToString();
+            builder.Configuration[$"services:{EchoClientHost.ServiceName}:grpc:0"] = Downstream.Address.ToString();
             builder.Services.AddGrpcServiceClient<EchoService.EchoServiceClient>(EchoClientHost.ServiceName);
         });
     }

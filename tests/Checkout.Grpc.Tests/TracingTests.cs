@@ -36,8 +36,8 @@ public sealed class TracingTests
         Assert.Equal("grpc", clientSpan.GetTagItem("rpc.system.name"));
         Assert.Equal("checkout.testing.v1.EchoService/Echo", clientSpan.GetTagItem("rpc.method"));
         Assert.Equal("OK", clientSpan.GetTagItem("rpc.response.status_code"));
-        // The logical service name, not the address discovery picked.
-        Assert.Equal(EchoClientHost.ServiceName, clientSpan.GetTagItem("server.address"));
+        // The logical address (the service's endpoint named grpc), not the one discovery picked.
+        Assert.Equal($"_grpc.{EchoClientHost.ServiceName}", clientSpan.GetTagItem("server.address"));
         // No HTTP client span for the call's HTTP request, on either side.
         Assert.DoesNotContain(clientSpans.OfTrace(traceId).Concat(serverSpans.OfTrace(traceId)), s => s.Source.Name == "System.Net.Http");
     }
