@@ -1,0 +1,24 @@
+namespace Checkout.Testing.AppHost;
+
+/// <summary>How a test or a benchmark wants the system started.</summary>
+public sealed record CheckoutAppOptions
+{
+    /// <summary>
+    /// The resources to run (with what they need, such as a database's server), by name; null for the whole system.
+    /// ["postgres", "kafka"] runs the infrastructure alone, for tests that bring their own databases and processes.
+    /// </summary>
+    public IReadOnlyList<string>? Resources { get; init; }
+
+    /// <summary>Extra environment of a project, by resource name: <c>["orders"] = { ["Orders__SagaTimeout"] = "00:00:15" }</c>.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Environment { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>Extra app host settings, as command-line arguments (<c>--Kafka:Mode=External</c>).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Run the Aspire dashboard too (the dashboard test); off by default, as Aspire.Hosting.Testing has it.</summary>
+    public bool WithDashboard { get; init; }
+
+    /// <summary>How long the whole system may take to be healthy.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(3);
+}
