@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Checkout.AppHost.Hosting;
+using Checkout.Testing.AppHost;
 using Checkout.Contracts.Orders.V1;
 
 namespace Checkout.Bench.Saga;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Checkout.AppHost.Hosting;
+using Checkout.Testing.AppHost;
 using Npgsql;
 
 namespace Checkout.Bench.Saga;
@@ -16,16 +16,16 @@ internal static class HopBreakdown
     private sealed record OutboxRow(Guid MessageId, string Key, DateTime Created, DateTime Sent);
 
     /// <summary>The database clock now, to bound a run.</summary>
-    public static async Task<DateTime> NowAsync(CheckoutSystem system)
+    public static async Task<DateTime> NowAsync(CheckoutApp system)
     {
-        await using var connection = new NpgsqlConnection(system.Postgres.GetConnectionString());
+        await using var connection = new NpgsqlConnection(await system.ConnectionStringAsync("ordersdb"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT now()", connection);
         return (DateTime)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>p50/p99 of each stage for the orders placed between <paramref name="from"/> and <paramref name="to"/> and confirmed.</summary>
-    public static async Task<string> DescribeAsync(CheckoutSystem system, DateTime from, DateTime to)
+    public static async Task<string> DescribeAsync(CheckoutApp system, DateTime from, DateTime to)
     {
         var ordersOut = await OutboxAsync(system, "orders", from, to.AddMinutes(1));
         var placed = ordersOut.GroupBy(row => row.Key).Where(g => g.First().Created <= to && g.Count() >= 2)
@@ -87,9 +87,9 @@ internal static class HopBreakdown
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Max(0, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
-    private static async Task<List<OutboxRow>> OutboxAsync(CheckoutSystem system, string service, DateTime from, DateTime to)
+    private static async Task<List<OutboxRow>> OutboxAsync(CheckoutApp system, string service, DateTime from, DateTime to)
     {
-        await using var connection = new NpgsqlConnection(system.DatabaseConnectionString(service));
+        await using var connection = new NpgsqlConnection(await system.ConnectionStringAsync(service + "db"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "SELECT message_id, message_key, created_at, sent_at FROM messaging.outbox WHERE created_at BETWEEN @from AND @to AND sent_at IS NOT NULL ORDER BY sequence",
@@ -106,9 +106,9 @@ internal static class HopBreakdown
         return rows;
     }
 
-    private static async Task<Dictionary<Guid, DateTime>> InboxAsync(CheckoutSystem system, string service, DateTime from)
+    private static async Task<Dictionary<Guid, DateTime>> InboxAsync(CheckoutApp system, string service, DateTime from)
     {
-        await using var connection = new NpgsqlConnection(system.DatabaseConnectionString(service));
+        await using var connection = new NpgsqlConnection(await system.ConnectionStringAsync(service + "db"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT message_id, handled_at FROM messaging.inbox WHERE handled_at >= @from", connection);
         command.Parameters.AddWithValue("from", from);

@@ -1,5 +1,7 @@
-// The checkout saga end to end, with the five services and the gateway as processes on the embedded PostgreSQL and Kafka broker
-// (the same CheckoutSystem the saga tests start). Runs, in order:
+// The checkout saga end to end, with the system as Checkout.AppHost runs it (the five services and the gateway as processes
+// on the embedded PostgreSQL and Kafka broker, started through Aspire.Hosting.Testing as the saga tests start it). Runs,
+// in order:
+//   (0) the machine's ceiling on the same cluster: pgbench TPC-B-like and single-row INSERT, 8 clients;
 //   (1) paced: 150 checkouts/s for 45 s; PlaceOrder latency and placed-to-confirmed latency (PlaceOrder sent ->
 //       OrderConfirmed seen on the "orders" topic) p50/p99;
 //   (2) maximum rate: 60 s with a fixed number of checkouts in flight (closed loop), checkouts/s confirmed;
@@ -9,9 +11,11 @@
 // (shorter runs while iterating; --report - prints the report instead of writing bench/results/saga.md).
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
-using Checkout.AppHost.Hosting;
 using Checkout.Bench.Saga;
+using Checkout.Contracts;
+using Checkout.Testing.AppHost;
 using Checkout.Contracts.Catalog.V1;
 using Checkout.Contracts.Orders.V1;
 using Microsoft.Extensions.Logging;
@@ -24,22 +28,24 @@ var PacedRate = Option("--rate", 150);
 var warmUpDuration = TimeSpan.FromSeconds(Option("--warmup", 15));
 var pacedDuration = TimeSpan.FromSeconds(Option("--paced", 45));
 var maxRateDuration = TimeSpan.FromSeconds(Option("--max", 60));
-var reportPath = OptionText("--report") ?? Path.Combine(CheckoutSystem.FindRepositoryRoot(), "bench", "results", "saga.md");
+var ceilingDuration = TimeSpan.FromSeconds(Option("--pgbench", 20));
+var repositoryRoot = typeof(PgBench).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+var reportPath = OptionText("--report") ?? Path.Combine(repositoryRoot, "bench", "results", "saga.md");
+string[] databases = [DatabaseNames.Catalog, DatabaseNames.Orders, DatabaseNames.Inventory, DatabaseNames.Payments, DatabaseNames.Notifications];
 
 using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var loadAtStart = Machine.LoadAverage();
 Console.WriteLine($"Load average: {loadAtStart}");
-Console.WriteLine($"Starting the system ({ServiceProcess.BuildConfiguration} build)...");
-await using var system = await CheckoutSystem.StartAsync(new CheckoutSystemOptions
+Console.WriteLine("Starting the system...");
+await using var system = await CheckoutApp.StartAsync(new CheckoutAppOptions
 {
-    LoggerFactory = loggers,
     // A backlog under maximum load must not be cut short by the saga timeout: it is a throughput measurement.
-    ServiceEnvironment = new Dictionary<string, IReadOnlyDictionary<string, string?>>
+    Environment = new Dictionary<string, IReadOnlyDictionary<string, string>>
     {
-        ["orders"] = new Dictionary<string, string?> { ["Orders__SagaTimeout"] = "00:10:00" },
+        [ServiceNames.Orders] = new Dictionary<string, string> { ["Orders__SagaTimeout"] = "00:10:00" },
     },
 });
-using var client = new CheckoutClient(system);
+var client = system.Client;
 using var watcher = new ConfirmationWatcher(system.Kafka.BootstrapServers);
 await watcher.WaitUntilAssignedAsync(TimeSpan.FromSeconds(30));
 var skus = (await client.ListProductsAsync(new ListProductsRequest { PageSize = 100 })).Products.Select(product => product.Sku).ToArray();
@@ -49,14 +55,18 @@ foreach (var sku in skus)
     await client.RestockAsync(sku, 50_000);
 }
 
+Console.WriteLine($"Ceiling: pgbench on the same cluster, {ceilingDuration.TotalSeconds} s per run...");
+var ceiling = await PgBench.MeasureAsync(await system.CreateDatabaseAsync(PgBench.DatabaseName), ceilingDuration);
+Console.WriteLine($"pgbench TPC-B-like: {ceiling.TpcbPerSecond:0} transactions/s; single-row INSERT: {ceiling.InsertsPerSecond:0}/s");
+
 var checkouts = new Checkouts(client, watcher, skus);
 Console.WriteLine($"Warm-up: {warmUpDuration.TotalSeconds} s at 32 in flight...");
 await checkouts.ClosedLoopAsync(32, warmUpDuration);
 
-var idleCpuBefore = CpuSample.Take(system);
+var idleCpuBefore = CpuSample.Take(system.PostgresDataDirectory);
 var idleClock = Stopwatch.StartNew();
 var idleCommitsPerSecond = await IdleCommitRateAsync();
-var idleCpu = CpuSample.Take(system).Since(idleCpuBefore);
+var idleCpu = CpuSample.Take(system.PostgresDataDirectory).Since(idleCpuBefore);
 Console.WriteLine($"Idle CPU ({idleClock.Elapsed.TotalSeconds:0} s, no checkouts): {idleCpu.Total(idleClock.Elapsed):0} %");
 Console.WriteLine($"Paced: {PacedRate}/s for {pacedDuration.TotalSeconds} s...");
 var pacedFrom = await HopBreakdown.NowAsync(system);
@@ -68,9 +78,9 @@ Console.WriteLine(pacedHops);
 Console.WriteLine($"Maximum rate: {InFlight} in flight for {maxRateDuration.TotalSeconds} s...");
 var commitsBefore = await CommitsAsync();
 var commitClock = Stopwatch.StartNew();
-var cpuBefore = CpuSample.Take(system);
+var cpuBefore = CpuSample.Take(system.PostgresDataDirectory);
 var max = await checkouts.ClosedLoopAsync(InFlight, maxRateDuration);
-var cpu = CpuSample.Take(system).Since(cpuBefore);
+var cpu = CpuSample.Take(system.PostgresDataDirectory).Since(cpuBefore);
 // Backends report their counters within about a second of a commit, idle ones within ten: wait that out.
 await Task.Delay(TimeSpan.FromSeconds(11));
 var commits = await CommitsAsync() - commitsBefore - idleCommitsPerSecond * commitClock.Elapsed.TotalSeconds;
@@ -79,7 +89,7 @@ Console.WriteLine(max);
 Console.WriteLine($"PostgreSQL commits per checkout: {commitsPerCheckout:0.0} (idle background: {idleCommitsPerSecond:0.0}/s subtracted)");
 Console.WriteLine(cpu.Describe(max.Elapsed, max.Completed));
 
-var report = Report(paced, pacedHops, max, commitsPerCheckout, idleCommitsPerSecond, cpu);
+var report = Report(paced, pacedHops, max, commitsPerCheckout, idleCommitsPerSecond, cpu, ceiling);
 if (reportPath == "-")
 {
     Console.WriteLine(report);
@@ -106,10 +116,10 @@ double Option(string name, double defaultSeconds) =>
 
 async Task<double> CommitsAsync()
 {
-    await using var connection = new NpgsqlConnection(system.Postgres.GetConnectionString());
+    await using var connection = new NpgsqlConnection(await system.ConnectionStringAsync(DatabaseNames.Orders));
     await connection.OpenAsync();
     await using var command = new NpgsqlCommand("SELECT sum(xact_commit)::float8 FROM pg_stat_database WHERE datname = ANY(@names)", connection);
-    command.Parameters.AddWithValue("names", CheckoutSystem.Definitions.Select(definition => definition.Database).ToArray());
+    command.Parameters.AddWithValue("names", databases);
     return (double)(await command.ExecuteScalarAsync())!;
 }
 
@@ -122,7 +132,7 @@ async Task<double> IdleCommitRateAsync()
     return (await CommitsAsync() - before) / clock.Elapsed.TotalSeconds;
 }
 
-string Report(RunResult paced, string pacedHops, RunResult max, double commitsPerCheckout, double idleCommits, CpuUse cpu)
+string Report(RunResult paced, string pacedHops, RunResult max, double commitsPerCheckout, double idleCommits, CpuUse cpu, PgBench.Ceiling ceiling)
 {
     var text = new StringBuilder();
     text.AppendLine("# Checkout saga benchmark");
@@ -131,10 +141,13 @@ string Report(RunResult paced, string pacedHops, RunResult max, double commitsPe
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Machine: {Machine.Describe()}. Load average (1/5/15 min) at the start: {loadAtStart}; at the end: {Machine.LoadAverage()}.");
     text.AppendLine();
-    text.AppendLine("System: the five services and the gateway as Release processes (CheckoutSystem, as the saga tests run it), one embedded PostgreSQL cluster " +
-                    "(a database per service, default durability), the embedded librdkafka mock broker (1 broker, " + CheckoutSystem.TopicPartitions.ToString(CultureInfo.InvariantCulture) + " partitions per topic, in the benchmark's process), " +
+    text.AppendLine("System: Checkout.AppHost's model started through Aspire.Hosting.Testing (as the saga tests start it): the five services and the gateway as Release processes " +
+                    "run by Aspire's orchestrator (DCP) with its proxies in front of their endpoints, one embedded PostgreSQL cluster " +
+                    "(a database per service, default durability), the embedded librdkafka mock broker (1 broker, 6 partitions per topic, in the benchmark's process), " +
                     "the load generator in the benchmark's process: everything on the same cores. A checkout = PlaceOrder of one line (1 unit of one of the " + skus.Length.ToString(CultureInfo.InvariantCulture) + " demo SKUs, " +
                     "token tok_visa) until OrderConfirmed is seen on the \"orders\" topic by a consumer of the benchmark.");
+    text.AppendLine();
+    text.AppendLine(CultureInfo.InvariantCulture, $"Ceiling of this machine in this run, on the same cluster before the checkouts (pgbench, 8 clients, {ceilingDuration.TotalSeconds:0} s each): TPC-B-like **{ceiling.TpcbPerSecond:0} transactions/s**; single-row INSERT {ceiling.InsertsPerSecond:0}/s.");
     text.AppendLine();
     text.AppendLine("| run | checkouts | confirmed/s | PlaceOrder p50 ms | PlaceOrder p99 ms | placed-to-confirmed p50 ms | placed-to-confirmed p99 ms | not confirmed |");
     text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -152,6 +165,8 @@ string Report(RunResult paced, string pacedHops, RunResult max, double commitsPe
     text.AppendLine(cpu.Describe(max.Elapsed, max.Completed));
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"The same processes idle (no checkouts, before the paced run): {idleCpu.Total(idleClock.Elapsed):0} % of CPU.");
+    text.AppendLine();
+    text.AppendLine(CultureInfo.InvariantCulture, $"Maximum checkouts/s divided by the same run's pgbench TPC-B rate: **{max.PerSecond / ceiling.TpcbPerSecond:0.00}**.");
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"Targets: >= 300 checkouts/s sustained ({(max.PerSecond >= 300 ? "met" : "missed")}: {max.PerSecond:0}/s); " +
                     $"placed-to-confirmed p99 < 500 ms at 150/s ({(paced.ConfirmP99 < 500 ? "met" : "missed")}: {paced.ConfirmP99:0} ms).");

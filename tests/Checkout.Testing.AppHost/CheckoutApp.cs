@@ -40,6 +40,9 @@ public sealed class CheckoutApp : IAsyncDisposable
         Resources = resources;
     }
 
+    /// <summary>The embedded PostgreSQL server's data folder (temporary: removed when this app is disposed).</summary>
+    public string PostgresDataDirectory => _data.Path;
+
     /// <summary>The resources this app runs.</summary>
     public IReadOnlyList<string> Resources { get; }
 

@@ -1,0 +1,16 @@
+using System.Globalization;
+
+namespace Checkout.Bench.Saga;
+
+/// <summary>CPU seconds each process used over a run.</summary>
+internal sealed record CpuUse(IReadOnlyDictionary<string, double> Seconds)
+{
+    public double Total(TimeSpan wall) => Seconds.Values.Sum() / wall.TotalSeconds * 100;
+
+    public string Describe(TimeSpan wall, int checkouts) => string.Join(Environment.NewLine,
+        Seconds.OrderByDescending(entry => entry.Value)
+            .Select(entry => string.Create(CultureInfo.InvariantCulture,
+                $"- {entry.Key}: {entry.Value / wall.TotalSeconds * 100:0} % ({entry.Value * 1000 / checkouts:0.0} ms per checkout)"))
+            .Append(string.Create(CultureInfo.InvariantCulture,
+                $"- all: {Seconds.Values.Sum() / wall.TotalSeconds * 100:0} % ({Seconds.Values.Sum() * 1000 / checkouts:0.0} ms of CPU per checkout)")));
+}
