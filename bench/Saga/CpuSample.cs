@@ -11,7 +11,7 @@ internal sealed record CpuSample(IReadOnlyDictionary<string, double> Seconds)
 {
     private const double TicksPerSecond = 100; // USER_HZ on Linux
 
-    public static CpuSample Take(string postgresDataDirectory)
+    public static CpuSample Take(string postgresDataDirectory, string repositoryRoot)
     {
         var processes = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName)
             .Select(name => int.TryParse(name, out var pid) ? pid : 0).Where(pid => pid > 0)
@@ -22,19 +22,22 @@ internal sealed record CpuSample(IReadOnlyDictionary<string, double> Seconds)
         {
             ["benchmark (load, Kafka broker)"] = processes.Where(p => p.Pid == Environment.ProcessId).Sum(p => CpuSeconds(p.Stat!)),
         };
+        var services = Path.Combine(repositoryRoot, "services") + "/";
         foreach (var process in processes)
         {
-            // A service runs its own apphost executable: services/<Name>/bin/<Configuration>/net10.0/Checkout.<Name>.
-            var service = process.CommandLine.FirstOrDefault()?.Split('/').LastOrDefault(part => part.StartsWith("Checkout.", StringComparison.Ordinal) && !part.EndsWith(".dll", StringComparison.Ordinal));
-            if (service is not null && service != "Checkout.Bench.Saga")
-                seconds[service["Checkout.".Length..].ToLowerInvariant()] = CpuSeconds(process.Stat!);
+            // A service runs its own executable: <repository>/services/<Name>/bin/<Configuration>/net10.0/Checkout.<Name>.
+            if (process.CommandLine.FirstOrDefault() is { } program && program.StartsWith(services, StringComparison.Ordinal))
+                seconds[program[services.Length..].Split('/')[0].ToLowerInvariant()] = CpuSeconds(process.Stat!);
         }
 
         var postmaster = processes.FirstOrDefault(p => p.Stat![0] == "postgres" && p.CommandLine.Contains(postgresDataDirectory));
         seconds["postgres (all processes)"] = postmaster.Stat is null ? 0 : processes
             .Where(p => p.Pid == postmaster.Pid || int.Parse(p.Stat![1], CultureInfo.InvariantCulture) == postmaster.Pid)
             .Sum(p => CpuSeconds(p.Stat!));
+        // This run's orchestrator: DCP is started by the app host, which runs in this process.
+        var parents = processes.ToDictionary(p => p.Pid, p => int.Parse(p.Stat![1], CultureInfo.InvariantCulture));
         seconds["Aspire DCP and dotnet run wrappers"] = processes
+            .Where(p => Descends(p.Pid, parents))
             .Where(p => p.Stat![0] == "dcp" || (p.CommandLine.Count > 1 && p.CommandLine[0].EndsWith("dotnet", StringComparison.Ordinal) && p.CommandLine[1] == "run"))
             .Sum(p => CpuSeconds(p.Stat!));
         return new CpuSample(seconds);
@@ -42,6 +45,17 @@ internal sealed record CpuSample(IReadOnlyDictionary<string, double> Seconds)
 
     public CpuUse Since(CpuSample earlier) =>
         new(Seconds.ToDictionary(entry => entry.Key, entry => entry.Value - earlier.Seconds.GetValueOrDefault(entry.Key)));
+
+    private static bool Descends(int pid, Dictionary<int, int> parents)
+    {
+        for (var current = pid; parents.TryGetValue(current, out var parent) && parent > 1; current = parent)
+        {
+            if (parent == Environment.ProcessId)
+                return true;
+        }
+
+        return false;
+    }
 
     // Fields after "(comm)": state ppid ... utime (index 11) stime (12); comm returned first, then ppid.
     private static string[]? Stat(int pid)

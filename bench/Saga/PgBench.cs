@@ -47,7 +47,7 @@ internal static partial class PgBench
 
     private static async Task<string> RunAsync(NpgsqlConnectionStringBuilder target, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(Path.Combine(PostgresBinaries.Locate(), "pgbench"))
+        var start = new ProcessStartInfo(PgBenchProgram())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -61,6 +61,14 @@ internal static partial class PgBench
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"pgbench {string.Join(' ', arguments)} failed ({process.ExitCode}): {await errors}");
         return await output;
+    }
+
+    // pgbench ships beside the server, which may be found through a symbolic link (/usr/local/bin/postgres, say).
+    private static string PgBenchProgram()
+    {
+        var server = new FileInfo(Path.Combine(PostgresBinaries.Locate(), "postgres"));
+        var folder = Path.GetDirectoryName(server.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? server.FullName)!;
+        return Path.Combine(folder, "pgbench");
     }
 
     private static double Tps(string output) => TpsLine().Match(output) is { Success: true } match

@@ -39,6 +39,7 @@ Console.WriteLine($"Load average: {loadAtStart}");
 Console.WriteLine("Starting the system...");
 await using var system = await CheckoutApp.StartAsync(new CheckoutAppOptions
 {
+    MinimumLogLevel = LogLevel.Warning,
     // A backlog under maximum load must not be cut short by the saga timeout: it is a throughput measurement.
     Environment = new Dictionary<string, IReadOnlyDictionary<string, string>>
     {
@@ -63,10 +64,10 @@ var checkouts = new Checkouts(client, watcher, skus);
 Console.WriteLine($"Warm-up: {warmUpDuration.TotalSeconds} s at 32 in flight...");
 await checkouts.ClosedLoopAsync(32, warmUpDuration);
 
-var idleCpuBefore = CpuSample.Take(system.PostgresDataDirectory);
+var idleCpuBefore = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot);
 var idleClock = Stopwatch.StartNew();
 var idleCommitsPerSecond = await IdleCommitRateAsync();
-var idleCpu = CpuSample.Take(system.PostgresDataDirectory).Since(idleCpuBefore);
+var idleCpu = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot).Since(idleCpuBefore);
 Console.WriteLine($"Idle CPU ({idleClock.Elapsed.TotalSeconds:0} s, no checkouts): {idleCpu.Total(idleClock.Elapsed):0} %");
 Console.WriteLine($"Paced: {PacedRate}/s for {pacedDuration.TotalSeconds} s...");
 var pacedFrom = await HopBreakdown.NowAsync(system);
@@ -78,9 +79,9 @@ Console.WriteLine(pacedHops);
 Console.WriteLine($"Maximum rate: {InFlight} in flight for {maxRateDuration.TotalSeconds} s...");
 var commitsBefore = await CommitsAsync();
 var commitClock = Stopwatch.StartNew();
-var cpuBefore = CpuSample.Take(system.PostgresDataDirectory);
+var cpuBefore = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot);
 var max = await checkouts.ClosedLoopAsync(InFlight, maxRateDuration);
-var cpu = CpuSample.Take(system.PostgresDataDirectory).Since(cpuBefore);
+var cpu = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot).Since(cpuBefore);
 // Backends report their counters within about a second of a commit, idle ones within ten: wait that out.
 await Task.Delay(TimeSpan.FromSeconds(11));
 var commits = await CommitsAsync() - commitsBefore - idleCommitsPerSecond * commitClock.Elapsed.TotalSeconds;

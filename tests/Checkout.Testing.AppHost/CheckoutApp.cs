@@ -6,6 +6,7 @@ using Checkout.AppHost.Integrations.Postgres;
 using Checkout.Contracts;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -64,6 +65,10 @@ public sealed class CheckoutApp : IAsyncDisposable
                 [$"--Postgres:DataDirectory={data.Path}", .. options.Arguments],
                 (applicationOptions, _) => applicationOptions.DisableDashboard = !options.WithDashboard,
                 cancellationToken);
+            // A resource's health checks fail until it has started: what counts is what WaitForResourceHealthyAsync sees.
+            builder.Services.AddLogging(logging => logging
+                .SetMinimumLevel(options.MinimumLogLevel)
+                .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
             var resources = options.Resources ?? AllResources;
             foreach (var unwanted in builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList())
                 builder.Resources.Remove(unwanted);

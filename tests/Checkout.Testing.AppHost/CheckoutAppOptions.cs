@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Checkout.Testing.AppHost;
 
 /// <summary>How a test or a benchmark wants the system started.</summary>
@@ -18,6 +20,9 @@ public sealed record CheckoutAppOptions
 
     /// <summary>Run the Aspire dashboard too (the dashboard test); off by default, as Aspire.Hosting.Testing has it.</summary>
     public bool WithDashboard { get; init; }
+
+    /// <summary>The least level the app host logs at, its resources' console lines included (a benchmark wants Warning).</summary>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
     /// <summary>How long the whole system may take to be healthy.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(3);
