@@ -62,8 +62,11 @@ public sealed class CheckoutApp : IAsyncDisposable
                 (applicationOptions, _) => applicationOptions.DisableDashboard = !options.WithDashboard,
                 cancellationToken);
             var resources = options.Resources ?? AllResources;
-            foreach (var unwanted in builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList())
+            var removed = builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList();
+            foreach (var unwanted in removed)
                 builder.Resources.Remove(unwanted);
+            TrimmedModel.ForgetRemoved(builder, removed);
+            options.Configure?.Invoke(builder);
             if (!options.WithDashboard)
             {
                 // No dashboard, no collector: without this, each service would spend its exporter's whole timeout

@@ -1,3 +1,5 @@
+using Aspire.Hosting.Testing;
+
 namespace Checkout.Testing.AppHost;
 
 /// <summary>How a test or a benchmark wants the system started.</summary>
@@ -12,6 +14,14 @@ public sealed record CheckoutAppOptions
     /// <summary>Extra environment of a project, by resource name: <c>["orders"] = { ["Orders__SagaTimeout"] = "00:00:15" }</c>.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Environment { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>
+    /// Changes to the model once it is trimmed to <see cref="Resources"/> and before the settings above are applied: for
+    /// example another instance of a project (<c>builder.AddProject(...)</c>, with <c>WithExplicitStart()</c> to start it
+    /// later through <see cref="CheckoutApp.StartAsync(string, CancellationToken)"/>), or a logging provider. A project
+    /// added here gets <see cref="Environment"/> under its own name; name it in <see cref="Resources"/> to wait for it.
+    /// </summary>
+    public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
 
     /// <summary>Extra app host settings, as command-line arguments (<c>--Kafka:Mode=External</c>).</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
