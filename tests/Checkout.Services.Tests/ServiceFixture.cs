@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Checkout.AppHost.Integrations.Kafka;
+using Checkout.Contracts;
 using Checkout.Contracts.Messaging.V1;
 using Dapper;
 using Google.Protobuf;
@@ -120,7 +121,7 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
     protected IResourceBuilder<ProjectResource> AddInstance(IDistributedApplicationTestingBuilder builder, string instance, bool sharesDatabase = true)
     {
         var first = builder.Resources.OfType<ProjectResource>().Single(project => project.Name == Name);
-        var project = builder.AddProject(instance, first.GetProjectMetadata().ProjectPath).WithHttpHealthCheck("/health");
+        var project = AddProject(builder, instance).WithHttpHealthCheck("/health");
         var connections = first.Annotations.OfType<ResourceRelationshipAnnotation>()
             .Where(relationship => relationship.Type == "Reference")
             .Select(relationship => relationship.Resource)
@@ -137,6 +138,18 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
             project.WithEnvironment(variable, value);
         return project;
     }
+
+    // The project as Program.cs adds it, through the metadata generated for the app host: it says that the project is
+    // built with the app host, so it runs as built (dotnet run --no-build), where AddProject(name, path) builds it again.
+    private IResourceBuilder<ProjectResource> AddProject(IDistributedApplicationBuilder builder, string instance) => Name switch
+    {
+        ServiceNames.Catalog => builder.AddProject<Projects.Checkout_Catalog>(instance),
+        ServiceNames.Orders => builder.AddProject<Projects.Checkout_Orders>(instance),
+        ServiceNames.Inventory => builder.AddProject<Projects.Checkout_Inventory>(instance),
+        ServiceNames.Payments => builder.AddProject<Projects.Checkout_Payments>(instance),
+        ServiceNames.Notifications => builder.AddProject<Projects.Checkout_Notifications>(instance),
+        _ => throw new InvalidOperationException($"No project metadata for '{Name}'."),
+    };
 
     /// <summary>Stops the first instance through the app model (as the dashboard's Stop does) and waits until it has.</summary>
     public async Task StopAsync()
