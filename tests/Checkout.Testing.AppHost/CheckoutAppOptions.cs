@@ -20,6 +20,8 @@ public sealed record CheckoutAppOptions
     /// example another instance of a project (<c>builder.AddProject(...)</c>, with <c>WithExplicitStart()</c> to start it
     /// later through <see cref="CheckoutApp.StartAsync(string, CancellationToken)"/>), or a logging provider. A project
     /// added here gets <see cref="Environment"/> under its own name; name it in <see cref="Resources"/> to wait for it.
+    /// Add a project as Program.cs does, <c>AddProject&lt;Projects.Checkout_Orders&gt;(name)</c>: the metadata generated for
+    /// the app host runs it as built (dotnet run --no-build), where <c>AddProject(name, path)</c> builds it at every start.
     /// </summary>
     public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
 
