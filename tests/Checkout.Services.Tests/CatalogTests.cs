@@ -1,3 +1,8 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Checkout.AppHost.Integrations.Postgres;
+using Checkout.Contracts;
 using Checkout.Contracts.Catalog.V1;
 using Grpc.Core;
 using Dapper;
@@ -5,9 +10,30 @@ using Npgsql;
 
 namespace Checkout.Services.Tests;
 
-public sealed class CatalogFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "catalog")
+/// <summary>
+/// Catalog with its database, and two more instances declared up front and started by the tests that need them:
+/// <see cref="SecondInstance"/> on the same database, <see cref="OutageInstance"/> on a database of its own.
+/// </summary>
+public sealed class CatalogFixture() : ServiceFixture(ServiceNames.Catalog, DatabaseNames.Catalog, usesBroker: false)
 {
-    public Catalog.CatalogClient Client => new(Service.Channel);
+    public const string SecondInstance = "catalog-second";
+    public const string OutageInstance = "catalog-outage";
+
+    /// <summary>The database of <see cref="OutageInstance"/>, which its test creates before starting it.</summary>
+    public string OutageDatabase { get; } = "catalog_outage_" + Guid.NewGuid().ToString("N");
+
+    public Catalog.CatalogClient Client => new(Channel);
+
+    protected override void Configure(IDistributedApplicationTestingBuilder builder)
+    {
+        AddInstance(builder, SecondInstance).WithExplicitStart();
+        var server = builder.Resources.OfType<IPostgresServerResource>().Single();
+        AddInstance(builder, OutageInstance, sharesDatabase: false)
+            .WithEnvironment($"ConnectionStrings__{DatabaseNames.Catalog}",
+                ReferenceExpression.Create($"{server};Database={OutageDatabase};Maximum Pool Size={server.MaxPoolSize.ToString(System.Globalization.CultureInfo.InvariantCulture)}"))
+            .WaitFor(builder.CreateResourceBuilder(server))
+            .WithExplicitStart();
+    }
 
     public Task<ListProductsResponse> ListAsync(int pageSize, string pageToken = "") =>
         Client.ListProductsAsync(new ListProductsRequest { PageSize = pageSize, PageToken = pageToken }, CallOptions()).ResponseAsync;
@@ -150,11 +176,15 @@ public sealed class CatalogTests(CatalogFixture catalog)
     [Fact]
     public async Task A_second_instance_on_the_same_database_migrates_nothing_twice()
     {
-        await using var second = await catalog.StartInstanceAsync();
+        await using var second = await catalog.StartInstanceAsync(CatalogFixture.SecondInstance);
         await using var connection = await catalog.OpenDatabaseAsync();
 
         Assert.Equal(12L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM products"));
         Assert.Equal(2L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT count(*) FROM schema_migrations"));
+        // The console shows a migration when there is one (the first instance's, on the empty database), and each
+        // instance migrates before it starts: once the second has started, its console holds any migration it made.
+        await catalog.Output.WaitForLineAsync("Applied migration");
+        await second.WaitForOutputAsync("Application started");
         Assert.DoesNotContain("Applied migration", second.OutputTail(500));
     }
 
@@ -162,13 +192,15 @@ public sealed class CatalogTests(CatalogFixture catalog)
     public async Task A_database_outage_is_UNAVAILABLE_and_the_service_answers_again_once_the_database_is_back()
     {
         // An instance on a database of its own, so that taking it away disturbs no other test.
-        var database = "catalog_outage_" + Guid.NewGuid().ToString("N");
-        await using var instance = await catalog.StartInstanceAsync(await catalog.TestBed.CreateDatabaseAsync(database));
+        var database = catalog.OutageDatabase;
+        await catalog.App.CreateDatabaseAsync(database, TestContext.Current.CancellationToken);
+        await using var instance = await catalog.StartInstanceAsync(CatalogFixture.OutageInstance);
         var client = new Catalog.CatalogClient(instance.Channel);
         Task<ListProductsResponse> ListAsync() => client.ListProductsAsync(new ListProductsRequest { PageSize = 5 }, ServiceFixture.CallOptions()).ResponseAsync;
         Assert.Equal(5, (await ListAsync()).Products.Count);
 
-        await using var admin = new NpgsqlConnection(catalog.TestBed.Postgres.GetConnectionString());
+        var server = await catalog.App.ConnectionStringAsync("postgres", TestContext.Current.CancellationToken);
+        await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server) { Database = "postgres" }.ConnectionString);
         await admin.OpenAsync(TestContext.Current.CancellationToken);
         await admin.ExecuteAsync($"ALTER DATABASE {database} ALLOW_CONNECTIONS false");
         try

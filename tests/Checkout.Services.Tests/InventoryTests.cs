@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Inventory.V1;
 using Checkout.Contracts.Messaging.V1;
@@ -6,9 +7,10 @@ using Dapper;
 
 namespace Checkout.Services.Tests;
 
-public sealed class InventoryFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "inventory")
+/// <summary>Inventory with its database and the broker.</summary>
+public sealed class InventoryFixture() : ServiceFixture(ServiceNames.Inventory, DatabaseNames.Inventory, usesBroker: true)
 {
-    public Inventory.InventoryClient Client => new(Service.Channel);
+    public Inventory.InventoryClient Client => new(Channel);
 
     /// <summary>What the service published about <paramref name="orderId"/> (its answers to OrderPlaced).</summary>
     public IReadOnlyList<RecordedEvent> AnswersTo(string orderId) => Events.On("inventory", orderId);
@@ -145,7 +147,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
         // together and share a batch: the order is created, sold and returned in memory before anything is written.
         var sku = await inventory.NewSkuAsync(5);
         var (kept, returned) = (NewOrderId(), NewOrderId());
-        await inventory.Service.StopAsync(TestContext.Current.CancellationToken);
+        await inventory.StopAsync();
         Envelope[] events =
         [
             await inventory.PublishOrderEventAsync(returned, InventoryFixture.Placed(returned, (sku, 2))),
@@ -154,7 +156,7 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
             await inventory.PublishOrderEventAsync(kept, new OrderConfirmed { OrderId = kept, TotalMinor = 300, Currency = "EUR" }),
             await inventory.PublishOrderEventAsync(returned, new OrderCancelled { OrderId = returned, Reason = "cancelled by customer", WasConfirmed = true }),
         ];
-        await inventory.Service.StartAsync(TestContext.Current.CancellationToken);
+        await inventory.StartAsync();
         await inventory.HandledAsync(events);
 
         Assert.Equal((2L, 0L, 3L), await inventory.StockOfAsync(sku));

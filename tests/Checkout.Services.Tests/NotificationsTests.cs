@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Notifications.V1;
 using Grpc.Core;
@@ -5,9 +6,10 @@ using Dapper;
 
 namespace Checkout.Services.Tests;
 
-public sealed class NotificationsFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "notifications")
+/// <summary>Notifications with its database and the broker.</summary>
+public sealed class NotificationsFixture() : ServiceFixture(ServiceNames.Notifications, DatabaseNames.Notifications, usesBroker: true)
 {
-    public Notifications.NotificationsClient Client => new(Service.Channel);
+    public Notifications.NotificationsClient Client => new(Channel);
 
     public Task<ListNotificationsResponse> ListAsync(string customerId, string orderId = "", int pageSize = 0, string pageToken = "") =>
         Client.ListNotificationsAsync(
@@ -48,9 +50,9 @@ public sealed class NotificationsTests(NotificationsFixture notifications)
         Assert.Contains("cancelled by customer", cancellation.Body);
         Assert.Contains("refunded", cancellation.Body);
         Assert.True(cancellation.SentAt.ToDateTime() >= confirmation.SentAt.ToDateTime());
-        // The log line is read from the service's output pipe, which may lag behind the commit.
+        // The log line is read from the service's console (through the app model), which may lag behind the commit.
         await Eventually.UntilAsync(
-            () => notifications.Service.OutputTail(500).Split(Environment.NewLine).Any(line => line.Contains(order) && line.Contains("order-confirmed")),
+            () => notifications.Output.Tail(500).Split(Environment.NewLine).Any(line => line.Contains(order) && line.Contains("order-confirmed")),
             "the service logs the e-mail it sent");
     }
 

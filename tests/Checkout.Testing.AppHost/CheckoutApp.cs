@@ -70,8 +70,11 @@ public sealed class CheckoutApp : IAsyncDisposable
                 .SetMinimumLevel(options.MinimumLogLevel)
                 .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
             var resources = options.Resources ?? AllResources;
-            foreach (var unwanted in builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList())
+            var removed = builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList();
+            foreach (var unwanted in removed)
                 builder.Resources.Remove(unwanted);
+            TrimmedModel.ForgetRemoved(builder, removed);
+            options.Configure?.Invoke(builder);
             if (!options.WithDashboard)
             {
                 // No dashboard, no collector: without this, each service would spend its exporter's whole timeout

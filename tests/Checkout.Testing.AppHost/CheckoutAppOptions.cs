@@ -1,3 +1,4 @@
+using Aspire.Hosting.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace Checkout.Testing.AppHost;
@@ -14,6 +15,16 @@ public sealed record CheckoutAppOptions
     /// <summary>Extra environment of a project, by resource name: <c>["orders"] = { ["Orders__SagaTimeout"] = "00:00:15" }</c>.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Environment { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>
+    /// Changes to the model once it is trimmed to <see cref="Resources"/> and before the settings above are applied: for
+    /// example another instance of a project (<c>builder.AddProject(...)</c>, with <c>WithExplicitStart()</c> to start it
+    /// later through <see cref="CheckoutApp.StartAsync(string, CancellationToken)"/>), or a logging provider. A project
+    /// added here gets <see cref="Environment"/> under its own name; name it in <see cref="Resources"/> to wait for it.
+    /// Add a project as Program.cs does, <c>AddProject&lt;Projects.Checkout_Orders&gt;(name)</c>: the metadata generated for
+    /// the app host runs it as built (dotnet run --no-build), where <c>AddProject(name, path)</c> builds it at every start.
+    /// </summary>
+    public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
 
     /// <summary>Extra app host settings, as command-line arguments (<c>--Kafka:Mode=External</c>).</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];

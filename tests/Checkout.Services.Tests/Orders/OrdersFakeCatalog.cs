@@ -37,6 +37,9 @@ public sealed class OrdersFakeCatalog : IAsyncDisposable
     public static async Task<OrdersFakeCatalog> StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // No configuration: the test's output folder holds an appsettings.json of a referenced service (Orders' or
+        // Payments'), whose Kestrel endpoints this server would otherwise listen on too.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();

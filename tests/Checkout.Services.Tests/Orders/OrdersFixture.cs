@@ -1,32 +1,35 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Orders.V1;
 
 namespace Checkout.Services.Tests.Orders;
 
 /// <summary>
-/// Orders as a real process on a real port, with its own database on the test bed's cluster, the embedded broker,
-/// and a fake Catalog. <see cref="ServiceFixture.InstanceCount"/> processes share the database and consumer group.
+/// Orders run by the app host's model, with its database on the fixture's own PostgreSQL, the embedded broker, and a
+/// fake Catalog in place of the real one (not run: services__catalog__grpc__0 points Orders at the fake).
+/// <see cref="ServiceFixture.InstanceCount"/> instances share the database and consumer group.
 /// </summary>
-public class OrdersFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "orders")
+public class OrdersFixture() : ServiceFixture(ServiceNames.Orders, DatabaseNames.Orders, usesBroker: true)
 {
     protected virtual TimeSpan SagaTimeout => TimeSpan.FromMinutes(10);
 
-    protected override IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
+    protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
     {
-        ["services__catalog__http__0"] = Catalog.Address.ToString().TrimEnd('/'),
+        ["services__catalog__grpc__0"] = Catalog.Address.ToString().TrimEnd('/'),
         ["Orders__SagaTimeout"] = SagaTimeout.ToString("c"),
         ["Orders__CatalogDeadline"] = "00:00:03",
     };
 
     public OrdersFakeCatalog Catalog { get; private set; } = null!;
-    public ServiceProcess Orders => Service;
 
     public override async ValueTask InitializeAsync()
     {
+        // First: the services' environment is fixed when the app starts, and Orders needs the fake's address. A failed
+        // start disposes the fixture, the fake with it.
         Catalog = await OrdersFakeCatalog.StartAsync(TestContext.Current.CancellationToken);
         await base.InitializeAsync();
     }
 
-    public Checkout.Contracts.Orders.V1.Orders.OrdersClient Client => new(Orders.Channel);
+    public Checkout.Contracts.Orders.V1.Orders.OrdersClient Client => new(Channel);
 
     public Task<PlaceOrderResponse> PlaceAsync(PlaceOrderRequest request) => Client.PlaceOrderAsync(request, CallOptions()).ResponseAsync;
     public Task<Order> GetAsync(string orderId, string customerId = "") =>
@@ -61,11 +64,12 @@ public class OrdersFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "or
         await base.DisposeAsync();
         if (Catalog is not null)
             await Catalog.DisposeAsync();
+        Catalog = null!;
     }
 }
 
 /// <summary>Orders with a 2 s saga timeout, run as two instances sharing one database: the sweep must not cancel twice.</summary>
-public sealed class OrdersShortTimeoutFixture(ServiceTestBed testBed) : OrdersFixture(testBed)
+public sealed class OrdersShortTimeoutFixture : OrdersFixture
 {
     protected override TimeSpan SagaTimeout => TimeSpan.FromSeconds(2);
     protected override int InstanceCount => 2;

@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Payments.V1;
 using Grpc.Core;
@@ -5,14 +6,14 @@ using Grpc.Core;
 namespace Checkout.Services.Tests.Payments;
 
 /// <summary>
-/// Payments as a real process on a real port, with its own database on the test bed's cluster and the embedded
-/// broker. The provider's resilience is tightened so that "tok_timeout" fails in about a second.
+/// Payments run by the app host's model, with its database on the fixture's own PostgreSQL and the embedded broker.
+/// The provider's resilience is tightened so that "tok_timeout" fails in about a second.
 /// </summary>
-public sealed class PaymentsFixture(ServiceTestBed testBed) : ServiceFixture(testBed, "payments")
+public sealed class PaymentsFixture() : ServiceFixture(ServiceNames.Payments, DatabaseNames.Payments, usesBroker: true)
 {
     public const int MaxRetryAttempts = 3;
 
-    protected override IReadOnlyDictionary<string, string?> Environment { get; } = new Dictionary<string, string?>
+    protected override IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
     {
         ["PaymentProvider__Resilience__AttemptTimeout__Timeout"] = "00:00:01.500",
         ["PaymentProvider__Resilience__Retry__Delay"] = "00:00:00.020",
@@ -20,9 +21,7 @@ public sealed class PaymentsFixture(ServiceTestBed testBed) : ServiceFixture(tes
         ["PaymentProvider__Resilience__TotalRequestTimeout__Timeout"] = "00:00:04",
     };
 
-    public ServiceProcess Payments => Service;
-
-    public Checkout.Contracts.Payments.V1.Payments.PaymentsClient Client => new(Payments.Channel);
+    public Checkout.Contracts.Payments.V1.Payments.PaymentsClient Client => new(Channel);
 
     public Task<Payment> GetAsync(string orderId) => Client.GetPaymentAsync(new GetPaymentRequest { OrderId = orderId }, CallOptions()).ResponseAsync;
 
