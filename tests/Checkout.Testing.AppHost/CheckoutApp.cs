@@ -62,8 +62,10 @@ public sealed class CheckoutApp : IAsyncDisposable
                 (applicationOptions, _) => applicationOptions.DisableDashboard = !options.WithDashboard,
                 cancellationToken);
             var resources = options.Resources ?? AllResources;
-            foreach (var unwanted in builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList())
+            var removed = builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList();
+            foreach (var unwanted in removed)
                 builder.Resources.Remove(unwanted);
+            Detach(builder.Resources, removed);
             if (!options.WithDashboard)
             {
                 // No dashboard, no collector: without this, each service would spend its exporter's whole timeout
@@ -83,8 +85,12 @@ public sealed class CheckoutApp : IAsyncDisposable
             using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             startTimeout.CancelAfter(options.StartTimeout);
             await app.StartAsync(startTimeout.Token);
-            foreach (var resource in resources)
-                await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startTimeout.Token);
+            if (options.WaitUntilHealthy)
+            {
+                foreach (var resource in resources)
+                    await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startTimeout.Token);
+            }
+
             return new CheckoutApp(app, data, resources);
         }
         catch
@@ -150,6 +156,25 @@ public sealed class CheckoutApp : IAsyncDisposable
 
     // The resources of the app host's model, as opposed to the parameters and the dashboard Aspire adds.
     private static bool Runs(IResource resource) => resource is ProjectResource or IResourceWithConnectionString;
+
+    // What the kept resources had of the removed ones would hold their start forever: a WaitFor waits for a resource
+    // that never runs, and a reference waits for endpoints no one allocates. A removed resource loses its endpoints, so
+    // references to it give nothing; a test gives a kept resource what it needs through CheckoutAppOptions.Environment
+    // (the gateway alone: services__orders__grpc__0 and so on).
+    private static void Detach(IEnumerable<IResource> kept, IReadOnlyList<IResource> removed)
+    {
+        foreach (var resource in kept)
+        {
+            foreach (var wait in resource.Annotations.OfType<WaitAnnotation>().Where(wait => removed.Contains(wait.Resource)).ToList())
+                resource.Annotations.Remove(wait);
+        }
+
+        foreach (var resource in removed)
+        {
+            foreach (var endpoint in resource.Annotations.OfType<EndpointAnnotation>().ToList())
+                resource.Annotations.Remove(endpoint);
+        }
+    }
 
     private async Task ExecuteAsync(string resource, string command, CancellationToken cancellationToken)
     {

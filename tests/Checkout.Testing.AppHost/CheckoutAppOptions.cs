@@ -19,6 +19,13 @@ public sealed record CheckoutAppOptions
     /// <summary>Run the Aspire dashboard too (the dashboard test); off by default, as Aspire.Hosting.Testing has it.</summary>
     public bool WithDashboard { get; init; }
 
+    /// <summary>
+    /// Wait until every resource is healthy before <see cref="CheckoutApp.StartAsync"/> returns (the default). False
+    /// returns once the app has started, for a test that watches a resource fail to start: its exit code and console
+    /// lines stay readable through the app model (<see cref="ResourceOutput"/>) until the app is disposed.
+    /// </summary>
+    public bool WaitUntilHealthy { get; init; } = true;
+
     /// <summary>How long the whole system may take to be healthy.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(3);
 }
