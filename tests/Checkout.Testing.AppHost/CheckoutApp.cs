@@ -66,6 +66,7 @@ public sealed class CheckoutApp : IAsyncDisposable
             foreach (var unwanted in removed)
                 builder.Resources.Remove(unwanted);
             Detach(builder.Resources, removed);
+            DirectEndpoints.Apply(builder.Resources, options.DirectEndpoints);
             if (!options.WithDashboard)
             {
                 // No dashboard, no collector: without this, each service would spend its exporter's whole timeout

@@ -13,6 +13,14 @@ public sealed record CheckoutAppOptions
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Environment { get; init; } =
         new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
+    /// <summary>
+    /// Projects served without DCP's proxy, each endpoint on a port fixed for the app's lifetime: for a test that stops
+    /// one and needs its callers to find it down (connections refused) rather than slow (the proxy holds them until the
+    /// project is back). A <see cref="CheckoutApp.Channel"/> to such a project sees its restart: after refused
+    /// connections Grpc.Net.Client backs off before it connects again.
+    /// </summary>
+    public IReadOnlyList<string> DirectEndpoints { get; init; } = [];
+
     /// <summary>Extra app host settings, as command-line arguments (<c>--Kafka:Mode=External</c>).</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
