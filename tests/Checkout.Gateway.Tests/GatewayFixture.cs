@@ -40,6 +40,9 @@ public sealed class GatewayFixture : IAsyncLifetime
             new CheckoutAppOptions
             {
                 Environment = new Dictionary<string, IReadOnlyDictionary<string, string>> { [ServiceNames.Gateway] = GatewaySettings("Development") },
+                // The degradation tests stop these: the gateway must find them down, not slow (DCP's proxy would hold
+                // its connections until they are back, and a fast 503 would become a 504 at the call's deadline).
+                DirectEndpoints = [ServiceNames.Orders, ServiceNames.Payments],
             },
             TestContext.Current.CancellationToken);
         Http = CreateHttpClient(App);
