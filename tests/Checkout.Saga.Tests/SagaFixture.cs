@@ -45,6 +45,9 @@ public sealed class SagaFixture : IAsyncLifetime
                 {
                     [ServiceNames.Orders] = new Dictionary<string, string> { ["Orders__SagaTimeout"] = SagaTimeout.ToString("c") },
                 },
+                // A test stops Catalog: Orders must find it down, not slow (DCP's proxy would hold its connections
+                // until Catalog is back).
+                DirectEndpoints = [ServiceNames.Catalog],
             },
             TestContext.Current.CancellationToken);
         _serviceLogs = new ResourceLogForwarder(App, _loggers, CheckoutApp.Services.Where(service => service != ServiceNames.Gateway));
