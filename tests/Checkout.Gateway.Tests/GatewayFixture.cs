@@ -35,17 +35,26 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        // The system's own gateway (the app host wires it to the five services), with the test's limits and keys.
-        App = await CheckoutApp.StartAsync(
-            new CheckoutAppOptions
-            {
-                Environment = new Dictionary<string, IReadOnlyDictionary<string, string>> { [ServiceNames.Gateway] = GatewaySettings("Development") },
-                // The degradation tests stop these: the gateway must find them down, not slow (DCP's proxy would hold
-                // its connections until they are back, and a fast 503 would become a 504 at the call's deadline).
-                DirectEndpoints = [ServiceNames.Orders, ServiceNames.Payments],
-            },
-            TestContext.Current.CancellationToken);
-        Http = CreateHttpClient(App);
+        try
+        {
+            // The system's own gateway (the app host wires it to the five services), with the test's limits and keys.
+            App = await CheckoutApp.StartAsync(
+                new CheckoutAppOptions
+                {
+                    Environment = new Dictionary<string, IReadOnlyDictionary<string, string>> { [ServiceNames.Gateway] = GatewaySettings("Development") },
+                    // The degradation tests stop these: the gateway must find them down, not slow (DCP's proxy would hold
+                    // its connections until they are back, and a fast 503 would become a 504 at the call's deadline).
+                    DirectEndpoints = [ServiceNames.Orders, ServiceNames.Payments],
+                },
+                TestContext.Current.CancellationToken);
+            Http = CreateHttpClient(App);
+        }
+        catch
+        {
+            // xunit v3 does not dispose a fixture whose initialization failed.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

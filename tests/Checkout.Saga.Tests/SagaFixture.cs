@@ -38,23 +38,32 @@ public sealed class SagaFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        App = await CheckoutApp.StartAsync(
-            new CheckoutAppOptions
-            {
-                Environment = new Dictionary<string, IReadOnlyDictionary<string, string>>
-                {
-                    [ServiceNames.Orders] = new Dictionary<string, string> { ["Orders__SagaTimeout"] = SagaTimeout.ToString("c") },
-                },
-                // A test stops Catalog: Orders must find it down, not slow (DCP's proxy would hold its connections
-                // until Catalog is back).
-                DirectEndpoints = [ServiceNames.Catalog],
-            },
-            TestContext.Current.CancellationToken);
-        _serviceLogs = new ResourceLogForwarder(App, _loggers, CheckoutApp.Services.Where(service => service != ServiceNames.Gateway));
-        // What the seed put in: the ledger's opening balance.
-        foreach (var level in (await Client.GetStockAsync(new GetStockRequest(), TestContext.Current.CancellationToken)).Levels)
+        try
         {
-            _everAdded[level.Sku] = level.Available + level.Reserved + level.Sold;
+            App = await CheckoutApp.StartAsync(
+                new CheckoutAppOptions
+                {
+                    Environment = new Dictionary<string, IReadOnlyDictionary<string, string>>
+                    {
+                        [ServiceNames.Orders] = new Dictionary<string, string> { ["Orders__SagaTimeout"] = SagaTimeout.ToString("c") },
+                    },
+                    // A test stops Catalog: Orders must find it down, not slow (DCP's proxy would hold its connections
+                    // until Catalog is back).
+                    DirectEndpoints = [ServiceNames.Catalog],
+                },
+                TestContext.Current.CancellationToken);
+            _serviceLogs = new ResourceLogForwarder(App, _loggers, CheckoutApp.Services.Where(service => service != ServiceNames.Gateway));
+            // What the seed put in: the ledger's opening balance.
+            foreach (var level in (await Client.GetStockAsync(new GetStockRequest(), TestContext.Current.CancellationToken)).Levels)
+            {
+                _everAdded[level.Sku] = level.Available + level.Reserved + level.Sold;
+            }
+        }
+        catch
+        {
+            // xunit v3 does not dispose a fixture whose initialization failed.
+            await DisposeAsync();
+            throw;
         }
     }
 
