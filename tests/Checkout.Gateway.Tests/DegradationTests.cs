@@ -1,4 +1,5 @@
 using System.Net;
+using Checkout.Contracts;
 
 namespace Checkout.Gateway.Tests;
 
@@ -14,8 +15,7 @@ public sealed class DegradationTests(GatewayFixture fixture)
         var location = placed.Headers.Location!.ToString();
         await fixture.WaitForViewAsync(token, location, v => v.GetProperty("order").GetProperty("status").GetString() == "confirmed", "confirmed");
 
-        var payments = fixture.System["payments"];
-        await payments.StopAsync(TestContext.Current.CancellationToken);
+        await fixture.App.StopAsync(ServiceNames.Payments, TestContext.Current.CancellationToken);
         try
         {
             using var response = await fixture.SendAsync(HttpMethod.Get, location, token);
@@ -27,7 +27,7 @@ public sealed class DegradationTests(GatewayFixture fixture)
         }
         finally
         {
-            await payments.StartAsync(TestContext.Current.CancellationToken);
+            await fixture.App.StartAsync(ServiceNames.Payments, TestContext.Current.CancellationToken);
         }
 
         await fixture.WaitForViewAsync(token, location, v => v.GetProperty("missing").GetArrayLength() == 0, "whole again once Payments is back");
@@ -37,8 +37,7 @@ public sealed class DegradationTests(GatewayFixture fixture)
     public async Task With_Orders_down_placing_an_order_fails_fast_with_503_and_Retry_After()
     {
         var token = await fixture.DevTokenAsync(GatewayFixture.NewCustomer("orders-down"));
-        var orders = fixture.System["orders"];
-        await orders.StopAsync(TestContext.Current.CancellationToken);
+        await fixture.App.StopAsync(ServiceNames.Orders, TestContext.Current.CancellationToken);
         try
         {
             using var response = await fixture.SendAsync(HttpMethod.Post, "/api/orders", token,
@@ -48,7 +47,7 @@ public sealed class DegradationTests(GatewayFixture fixture)
         }
         finally
         {
-            await orders.StartAsync(TestContext.Current.CancellationToken);
+            await fixture.App.StartAsync(ServiceNames.Orders, TestContext.Current.CancellationToken);
         }
 
         // Back once Orders is (the gateway's circuit breaker, if it opened, closes again).

@@ -4,7 +4,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Checkout.AppHost.Hosting;
+using Aspire.Hosting.Testing;
+using Checkout.Contracts;
+using Checkout.Testing.AppHost;
 
 namespace Checkout.Gateway.Tests;
 
@@ -15,70 +17,90 @@ public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
 }
 
 /// <summary>
-/// The whole system as Checkout.AppHost/Program.cs declares it (CheckoutSystem): the five services on the embedded
-/// PostgreSQL and broker and the gateway in front of them, started once for every test. Tests talk to it over HTTP/1.1 only, each as its own customers.
+/// The whole system as Checkout.AppHost declares it, started once for every test through Aspire.Hosting.Testing
+/// (<see cref="CheckoutApp"/>): the five services on the embedded PostgreSQL and broker and the gateway in front of
+/// them, the gateway with the tests' limits and keys. Tests talk to it over HTTP/1.1 only, each as its own customers.
 /// </summary>
 public sealed class GatewayFixture : IAsyncLifetime
 {
-    private const string GatewayName = "gateway";
     public const int RateLimitPermits = 40;
     public static readonly TimeSpan RateLimitWindow = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(3);
 
     public TestTokens Tokens { get; } = new();
 
-    public CheckoutSystem System { get; private set; } = null!;
-
-    public ServiceProcess Gateway { get; private set; } = null!;
+    public CheckoutApp App { get; private set; } = null!;
 
     public HttpClient Http { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        // The system's own gateway (Program.cs wires it to the five services), with the test's limits and keys.
-        System = await CheckoutSystem.StartAsync(new CheckoutSystemOptions
+        try
         {
-            ServiceEnvironment = new Dictionary<string, IReadOnlyDictionary<string, string?>> { [GatewayName] = GatewaySettings("Development") },
-        });
-        Gateway = System[GatewayName];
-        Http = new HttpClient { BaseAddress = Gateway.Endpoint, Timeout = TimeSpan.FromSeconds(30) };
+            // The system's own gateway (the app host wires it to the five services), with the test's limits and keys.
+            App = await CheckoutApp.StartAsync(
+                new CheckoutAppOptions
+                {
+                    Environment = new Dictionary<string, IReadOnlyDictionary<string, string>> { [ServiceNames.Gateway] = GatewaySettings("Development") },
+                    // The degradation tests stop these: the gateway must find them down, not slow (DCP's proxy would hold
+                    // its connections until they are back, and a fast 503 would become a 504 at the call's deadline).
+                    DirectEndpoints = [ServiceNames.Orders, ServiceNames.Payments],
+                },
+                TestContext.Current.CancellationToken);
+            Http = CreateHttpClient(App);
+        }
+        catch
+        {
+            // xunit v3 does not dispose a fixture whose initialization failed.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
-        if (System is not null) await System.DisposeAsync();
+        if (App is not null) await App.DisposeAsync();
         Tokens.Dispose();
     }
 
     /// <summary>
-    /// A second gateway process (not started) in <paramref name="environment"/>, wired like the system's own, with
-    /// <paramref name="overrides"/> replacing or adding settings.
+    /// A plain HttpClient for the gateway of <paramref name="app"/>: what a client sends reaches the gateway once, and
+    /// what it answers (429, 503 and their Retry-After) comes back as it is. <see cref="CheckoutApp.CreateGatewayClient"/>
+    /// comes from Aspire.Hosting.Testing's client factory, whose standard resilience handler retries such answers.
     /// </summary>
-    public ServiceProcess CreateGateway(string name, string environment, IReadOnlyDictionary<string, string?>? overrides = null)
+    public static HttpClient CreateHttpClient(CheckoutApp app) =>
+        new() { BaseAddress = app.App.GetEndpoint(ServiceNames.Gateway, "http"), Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>
+    /// A second gateway in <paramref name="environment"/>, alone in an app of its own (the app host's gateway resource,
+    /// the others left out), wired to this fixture's five services like the system's own, with
+    /// <paramref name="overrides"/> replacing or adding settings. With <paramref name="waitUntilHealthy"/> false it
+    /// returns once started, for a gateway that is to fail its start.
+    /// </summary>
+    public async Task<CheckoutApp> StartGatewayAsync(
+        string environment, IReadOnlyDictionary<string, string>? overrides = null, bool waitUntilHealthy = true)
     {
         var variables = GatewaySettings(environment);
-        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
             variables[key] = value;
-        foreach (var (service, process) in System.Services)
-        {
-            if (service != GatewayName)
-                variables[$"services__{service}__http__0"] = process.Endpoint.ToString().TrimEnd('/');
-        }
-        return new ServiceProcess(new ServiceProcessOptions
-        {
-            Name = name,
-            ProjectPath = Path.Combine(CheckoutSystem.FindRepositoryRoot(), "services", "Gateway", "Checkout.Gateway.csproj"),
-            Environment = variables,
-            // Its cleartext endpoint is Http1AndHttp2, which Kestrel serves as HTTP/1.1 (HTTP/2 needs TLS there).
-            HealthProbeVersion = HttpVersion.Version11,
-        });
+        // Where the gateway's gRPC clients find each service (service discovery, endpoint "grpc").
+        foreach (var service in CheckoutApp.Services.Where(service => service != ServiceNames.Gateway))
+            variables[$"services__{service}__grpc__0"] = App.App.GetEndpoint(service, "grpc").GetLeftPart(UriPartial.Authority);
+        return await CheckoutApp.StartAsync(
+            new CheckoutAppOptions
+            {
+                Resources = [ServiceNames.Gateway],
+                Environment = new Dictionary<string, IReadOnlyDictionary<string, string>> { [ServiceNames.Gateway] = variables },
+                WaitUntilHealthy = waitUntilHealthy,
+            },
+            TestContext.Current.CancellationToken);
     }
 
     /// <summary>The gateway's settings under test: <paramref name="environment"/>, short rate-limit windows, <see cref="Tokens"/>' keys.</summary>
-    private Dictionary<string, string?> GatewaySettings(string environment)
+    private Dictionary<string, string> GatewaySettings(string environment)
     {
-        var variables = new Dictionary<string, string?>(StringComparer.Ordinal)
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["ASPNETCORE_ENVIRONMENT"] = environment,
             ["DOTNET_ENVIRONMENT"] = environment,

@@ -27,7 +27,7 @@ public sealed class TestTokens : IDisposable
     public ECDsa Ecdsa { get; } = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
     /// <summary>The gateway's Authentication:Jwt settings trusting these keys, as environment variables.</summary>
-    public IEnumerable<KeyValuePair<string, string?>> GatewayEnvironment() =>
+    public IEnumerable<KeyValuePair<string, string>> GatewayEnvironment() =>
     [
         new("Authentication__Jwt__Issuer", Issuer),
         new("Authentication__Jwt__Audience", Audience),

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Checkout.AppHost.Hosting;
+using Checkout.Contracts;
 using Checkout.Contracts.Inventory.V1;
 using Checkout.Contracts.Notifications.V1;
 using Checkout.Contracts.Orders.V1;
@@ -16,10 +16,11 @@ public sealed class SagaCollection : ICollectionFixture<SagaFixture>
 }
 
 /// <summary>
-/// The whole system, started once for the saga tests: embedded PostgreSQL (a database per service), the embedded
-/// Kafka-protocol broker and the five services as child processes wired to each other. Tests run one at a time and
-/// share it; each uses its own customers, and every stock change goes through <see cref="RestockAsync"/> or orders,
-/// so the stock ledger (seed + restocks) stays exact for the reconciliation.
+/// The whole system as Checkout.AppHost declares it, started once for the saga tests through Aspire.Hosting.Testing
+/// (<see cref="CheckoutApp"/>): embedded PostgreSQL (a database per service), the embedded Kafka-protocol broker and
+/// the services, Orders with a short saga timeout. Tests run one at a time and share it; each uses its own customers,
+/// and every stock change goes through <see cref="RestockAsync"/> or orders, so the stock ledger (seed + restocks)
+/// stays exact for the reconciliation. The services' console lines go to the running test's output.
 /// </summary>
 public sealed class SagaFixture : IAsyncLifetime
 {
@@ -28,39 +29,70 @@ public sealed class SagaFixture : IAsyncLifetime
 
     private readonly ILoggerFactory _loggers = LoggerFactory.Create(logging => logging.AddProvider(new TestOutputLoggerProvider()));
     private readonly ConcurrentDictionary<string, long> _everAdded = new(StringComparer.Ordinal);
+    private ResourceLogForwarder? _serviceLogs;
 
-    public CheckoutSystem System { get; private set; } = null!;
+    public CheckoutApp App { get; private set; } = null!;
 
-    public CheckoutClient Client { get; private set; } = null!;
+    /// <summary>The five services' gRPC APIs, each call with a deadline.</summary>
+    public CheckoutClient Client => App.Client;
 
     public async ValueTask InitializeAsync()
     {
-        System = await CheckoutSystem.StartAsync(new CheckoutSystemOptions
+        try
         {
-            LoggerFactory = _loggers,
-            ServiceEnvironment = new Dictionary<string, IReadOnlyDictionary<string, string?>>
+            App = await CheckoutApp.StartAsync(
+                new CheckoutAppOptions
+                {
+                    Environment = new Dictionary<string, IReadOnlyDictionary<string, string>>
+                    {
+                        [ServiceNames.Orders] = new Dictionary<string, string> { ["Orders__SagaTimeout"] = SagaTimeout.ToString("c") },
+                    },
+                    // A test stops Catalog: Orders must find it down, not slow (DCP's proxy would hold its connections
+                    // until Catalog is back).
+                    DirectEndpoints = [ServiceNames.Catalog],
+                },
+                TestContext.Current.CancellationToken);
+            _serviceLogs = new ResourceLogForwarder(App, _loggers, CheckoutApp.Services.Where(service => service != ServiceNames.Gateway));
+            // What the seed put in: the ledger's opening balance.
+            foreach (var level in (await Client.GetStockAsync(new GetStockRequest(), TestContext.Current.CancellationToken)).Levels)
             {
-                ["orders"] = new Dictionary<string, string?> { ["Orders__SagaTimeout"] = SagaTimeout.ToString("c") },
-            },
-        });
-        Client = new CheckoutClient(System);
-        // What the seed put in: the ledger's opening balance.
-        foreach (var level in (await Client.GetStockAsync(new GetStockRequest())).Levels)
+                _everAdded[level.Sku] = level.Available + level.Reserved + level.Sold;
+            }
+        }
+        catch
         {
-            _everAdded[level.Sku] = level.Available + level.Reserved + level.Sold;
+            // xunit v3 does not dispose a fixture whose initialization failed.
+            await DisposeAsync();
+            throw;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        Client?.Dispose();
-        if (System is not null)
+        if (_serviceLogs is not null)
         {
-            await System.DisposeAsync();
+            await _serviceLogs.DisposeAsync();
+        }
+
+        if (App is not null)
+        {
+            await App.DisposeAsync();
         }
 
         _loggers.Dispose();
     }
+
+    /// <summary>The connection string <paramref name="service"/> is given for its database.</summary>
+    public Task<string> DatabaseConnectionStringAsync(string service) =>
+        App.ConnectionStringAsync(service switch
+        {
+            ServiceNames.Catalog => DatabaseNames.Catalog,
+            ServiceNames.Orders => DatabaseNames.Orders,
+            ServiceNames.Inventory => DatabaseNames.Inventory,
+            ServiceNames.Payments => DatabaseNames.Payments,
+            ServiceNames.Notifications => DatabaseNames.Notifications,
+            _ => throw new ArgumentOutOfRangeException(nameof(service), service, "no database of its own"),
+        }, TestContext.Current.CancellationToken);
 
     /// <summary>A customer id no other test uses.</summary>
     public static string NewCustomer(string purpose) => $"{purpose}-{Guid.NewGuid():N}";

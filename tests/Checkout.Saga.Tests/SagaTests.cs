@@ -1,3 +1,4 @@
+using Checkout.Contracts;
 using Checkout.Contracts.Orders.V1;
 using Checkout.Contracts.Payments.V1;
 using Grpc.Core;
@@ -5,8 +6,8 @@ using Grpc.Core;
 namespace Checkout.Saga.Tests;
 
 /// <summary>
-/// The checkout saga end to end: five services as real processes on real ports, driven over gRPC, talking through
-/// the embedded broker, each with its own database. Every test ends with the reconciliation of the books.
+/// The checkout saga end to end: five services as real processes run by the app host's model, driven over gRPC,
+/// talking through the embedded broker, each with its own database. Every test ends with the reconciliation of the books.
 /// </summary>
 [Collection(SagaCollection.Name)]
 public sealed class SagaTests(SagaFixture fixture)
@@ -52,9 +53,9 @@ public sealed class SagaTests(SagaFixture fixture)
         // Each outbox row keeps the traceparent of the span that wrote it (PlaceOrder's, or the consumer span of the
         // event that caused it): W3C "00-<trace id>-<span id>-<flags>".
         var written = new List<(string Service, string Type, string TraceParent)>();
-        foreach (var service in new[] { "orders", "inventory", "payments" })
+        foreach (var service in new[] { ServiceNames.Orders, ServiceNames.Inventory, ServiceNames.Payments })
         {
-            await using var connection = new Npgsql.NpgsqlConnection(fixture.System.DatabaseConnectionString(service));
+            await using var connection = new Npgsql.NpgsqlConnection(await fixture.DatabaseConnectionStringAsync(service));
             await connection.OpenAsync(TestContext.Current.CancellationToken);
             await using var command = new Npgsql.NpgsqlCommand(
                 "SELECT envelope, traceparent FROM messaging.outbox WHERE message_key = @key ORDER BY sequence", connection);
@@ -173,9 +174,9 @@ public sealed class SagaTests(SagaFixture fixture)
         var customer = SagaFixture.NewCustomer("timeout");
         await EnsureAvailableAsync("SKU-1008", 1);
         var before = await fixture.StockAsync("SKU-1008");
-        var payments = fixture.System["payments"];
         string orderId;
-        await payments.StopAsync(TestContext.Current.CancellationToken);
+        // Stopped through the app model, as the dashboard's Stop does: the process ends, its endpoints stay where they are.
+        await fixture.App.StopAsync(ServiceNames.Payments, TestContext.Current.CancellationToken);
         try
         {
             var placed = await fixture.PlaceAsync(customer, "tok_visa", ("SKU-1008", 1));
@@ -187,7 +188,7 @@ public sealed class SagaTests(SagaFixture fixture)
         }
         finally
         {
-            await payments.StartAsync(TestContext.Current.CancellationToken);
+            await fixture.App.StartAsync(ServiceNames.Payments, TestContext.Current.CancellationToken);
         }
 
         // Payments now reads what it missed: whichever order it sees the events in, nothing stays charged.
@@ -257,8 +258,7 @@ public sealed class SagaTests(SagaFixture fixture)
     {
         var customer = SagaFixture.NewCustomer("catalog-down");
         await EnsureAvailableAsync("SKU-1012", 1);
-        var catalog = fixture.System["catalog"];
-        await catalog.StopAsync(TestContext.Current.CancellationToken);
+        await fixture.App.StopAsync(ServiceNames.Catalog, TestContext.Current.CancellationToken);
         try
         {
             var failure = await Assert.ThrowsAsync<RpcException>(
@@ -268,7 +268,7 @@ public sealed class SagaTests(SagaFixture fixture)
         }
         finally
         {
-            await catalog.StartAsync(TestContext.Current.CancellationToken);
+            await fixture.App.StartAsync(ServiceNames.Catalog, TestContext.Current.CancellationToken);
         }
 
         var placed = await fixture.PlaceAsync(customer, "tok_visa", ("SKU-1012", 1));

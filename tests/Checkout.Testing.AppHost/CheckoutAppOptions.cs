@@ -26,6 +26,14 @@ public sealed record CheckoutAppOptions
     /// </summary>
     public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
 
+    /// <summary>
+    /// Projects served without DCP's proxy, each endpoint on a port fixed for the app's lifetime: for a test that stops
+    /// one and needs its callers to find it down (connections refused) rather than slow (the proxy holds them until the
+    /// project is back). A <see cref="CheckoutApp.Channel"/> to such a project sees its restart: after refused
+    /// connections Grpc.Net.Client backs off before it connects again.
+    /// </summary>
+    public IReadOnlyList<string> DirectEndpoints { get; init; } = [];
+
     /// <summary>Extra app host settings, as command-line arguments (<c>--Kafka:Mode=External</c>).</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
 
@@ -34,6 +42,13 @@ public sealed record CheckoutAppOptions
 
     /// <summary>The least level the app host logs at, its resources' console lines included (a benchmark wants Warning).</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>
+    /// Wait until every resource is healthy before <see cref="CheckoutApp.StartAsync"/> returns (the default). False
+    /// returns once the app has started, for a test that watches a resource fail to start: its exit code and console
+    /// lines stay readable through the app model (<see cref="ResourceOutput"/>) until the app is disposed.
+    /// </summary>
+    public bool WaitUntilHealthy { get; init; } = true;
 
     /// <summary>How long the whole system may take to be healthy.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(3);
