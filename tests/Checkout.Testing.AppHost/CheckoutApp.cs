@@ -79,12 +79,16 @@ public sealed class CheckoutApp : IAsyncDisposable
                     project.WithEnvironment(name, value);
             }
 
+            options.ConfigureBuilder?.Invoke(builder);
             app = await builder.BuildAsync(cancellationToken);
             using var startTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             startTimeout.CancelAfter(options.StartTimeout);
             await app.StartAsync(startTimeout.Token);
-            foreach (var resource in resources)
-                await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startTimeout.Token);
+            if (options.WaitUntilHealthy)
+            {
+                foreach (var resource in resources)
+                    await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startTimeout.Token);
+            }
             return new CheckoutApp(app, data, resources);
         }
         catch

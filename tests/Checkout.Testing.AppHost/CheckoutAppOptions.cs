@@ -1,3 +1,5 @@
+using Aspire.Hosting.Testing;
+
 namespace Checkout.Testing.AppHost;
 
 /// <summary>How a test or a benchmark wants the system started.</summary>
@@ -18,6 +20,18 @@ public sealed record CheckoutAppOptions
 
     /// <summary>Run the Aspire dashboard too (the dashboard test); off by default, as Aspire.Hosting.Testing has it.</summary>
     public bool WithDashboard { get; init; }
+
+    /// <summary>
+    /// Changes to the app host's model after the resources were trimmed, before it is built: a resource of the test's
+    /// own (an executable that references the broker), a logger provider that records the app host's log.
+    /// </summary>
+    public Action<IDistributedApplicationTestingBuilder>? ConfigureBuilder { get; init; }
+
+    /// <summary>
+    /// Wait until every resource is healthy before StartAsync returns (the default); false for a test that expects a
+    /// resource to fail and inspects its state and logs itself.
+    /// </summary>
+    public bool WaitUntilHealthy { get; init; } = true;
 
     /// <summary>How long the whole system may take to be healthy.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(3);

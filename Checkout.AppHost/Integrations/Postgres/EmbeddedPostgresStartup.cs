@@ -10,9 +10,10 @@ namespace Checkout.AppHost.Integrations.Postgres;
 /// what to do, rather than a server that exits with a line of its own among many, or never appears.
 /// </summary>
 /// <remarks>
-/// Aspire 13.6 turns an exception thrown here into the state FailedToStart and writes it, with its stack trace, to the
-/// resource's log (the dashboard's console logs) only. Our message is written first, as one line, to the resource's log
-/// and to the app host's own log: `dotnet run` shows the app host's log on its console, not the resources' logs.
+/// Aspire 13.6 turns an exception thrown here into the state FailedToStart and writes "Failed to create resource
+/// postgres" with the exception and its stack trace to the resource's log (the dashboard's console logs) only; `dotnet
+/// run` shows the app host's own log on its console, not the resources' logs, so the console would show nothing. Our
+/// message is therefore written first, as one line, to both.
 /// </remarks>
 internal static class EmbeddedPostgresStartup
 {
@@ -30,7 +31,8 @@ internal static class EmbeddedPostgresStartup
             var message = $"PostgreSQL '{server.Name}' cannot start: {exception.Message}";
             resourceLogger.LogError("{Message}", message);
             @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(EmbeddedPostgresResource).FullName!).LogError("{Message}", message);
-            throw new EmbeddedInfrastructureException(message, exception);
+            // Without the inner exception: Aspire logs this one with its stack trace, and ours would repeat the message.
+            throw new EmbeddedInfrastructureException(message);
         }
     }
 
