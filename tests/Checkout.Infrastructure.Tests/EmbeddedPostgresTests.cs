@@ -24,6 +24,8 @@ public sealed class EmbeddedPostgresTests(EmbeddedPostgresFixture fixture) : ICl
         Assert.Equal(KnownResourceStates.Running, state?.State?.Text);
         Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, state?.HealthStatus);
 
+        // The pool may hold connections to a server an earlier test stopped or killed.
+        NpgsqlConnection.ClearAllPools();
         await using var connection = new NpgsqlConnection(await fixture.App.ConnectionStringAsync(EmbeddedPostgresFixture.Database, Ct));
         Assert.Equal(EmbeddedPostgresFixture.Database, await connection.ExecuteScalarAsync<string>("SELECT current_database()"));
         Assert.Equal(fixture.Resource.Port, await connection.ExecuteScalarAsync<int>("SELECT current_setting('port')::int"));
@@ -85,6 +87,33 @@ public sealed class EmbeddedPostgresTests(EmbeddedPostgresFixture fixture) : ICl
 
         Assert.Equal("committed before the stop", await ReadRowAsync(database, table));
         await App.ResourceNotifications.WaitForResourceHealthyAsync(EmbeddedPostgresFixture.Database, Ct);
+    }
+
+    [Fact]
+    public async Task A_start_through_the_app_model_that_cannot_succeed_explains_itself_and_a_later_one_succeeds()
+    {
+        await fixture.App.StopAsync(EmbeddedPostgresFixture.Server, Ct);
+        var port = fixture.Resource.Port;
+        string expected = $"PostgreSQL '{EmbeddedPostgresFixture.Server}' cannot start: port {port} on 127.0.0.1 is already in use by another process. " +
+            "Set Postgres:Port to a free port, or to 0 for one picked at each start of the app host.";
+        using (var occupant = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port))
+        {
+            // Another program took the port while the server was stopped.
+            occupant.Start();
+
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.App.StartAsync(EmbeddedPostgresFixture.Server, Ct));
+
+            Assert.Equal($"{KnownResourceCommands.StartCommand} of '{EmbeddedPostgresFixture.Server}' failed: {expected}", error.Message);
+            Assert.True(App.ResourceNotifications.TryGetCurrentState(EmbeddedPostgresFixture.Server, out var failed));
+            Assert.Equal(KnownResourceStates.FailedToStart, failed.Snapshot.State?.Text);
+            Assert.Contains(expected, await ResourceLogs.ReadAsync(App, EmbeddedPostgresFixture.Server));
+        }
+
+        await fixture.App.StartAsync(EmbeddedPostgresFixture.Server, Ct);
+
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(await fixture.App.ConnectionStringAsync(EmbeddedPostgresFixture.Database, Ct));
+        Assert.Equal(port, await connection.ExecuteScalarAsync<int>("SELECT current_setting('port')::int"));
     }
 
     private async Task<CustomResourceSnapshot> WaitForTerminalStateAsync()
