@@ -66,7 +66,7 @@ internal static partial class PgBench
     // pgbench ships beside the server, which may be found through a symbolic link (/usr/local/bin/postgres, say).
     private static string PgBenchProgram()
     {
-        var server = new FileInfo(Path.Combine(PostgresBinaries.Locate(), "postgres"));
+        var server = new FileInfo(Path.Combine(PostgresBinaries.Locate(configuredFolder: null, "Postgres:BinDirectory"), "postgres"));
         var folder = Path.GetDirectoryName(server.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? server.FullName)!;
         return Path.Combine(folder, "pgbench");
     }

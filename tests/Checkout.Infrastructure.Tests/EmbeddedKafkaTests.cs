@@ -1,34 +1,75 @@
-using Checkout.AppHost.Infrastructure;
+using Aspire.Hosting.ApplicationModel;
+using Checkout.AppHost.Integrations.Kafka;
+using Checkout.Contracts;
 using Confluent.Kafka;
 
 namespace Checkout.Infrastructure.Tests;
 
-public sealed class EmbeddedKafkaTests
+/// <summary>
+/// The embedded broker as the app host runs it: the saga's topics ready at start, its address and client settings
+/// given to what references it, real Kafka clients served, and its fault injection felt by those clients.
+/// </summary>
+public sealed class EmbeddedKafkaTests(EmbeddedKafkaFixture fixture) : IClassFixture<EmbeddedKafkaFixture>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
 
-    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private EmbeddedKafka Broker => fixture.App.Kafka;
+
+    [Fact]
+    public async Task The_saga_topics_and_their_dead_letter_topics_exist_at_start_on_every_broker_of_the_cluster()
+    {
+        Assert.Equal(fixture.BootstrapServers, await fixture.App.ConnectionStringAsync(EmbeddedKafkaFixture.Kafka, Ct));
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = fixture.BootstrapServers }).Build();
+
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(EmbeddedKafkaFixture.Brokers, metadata.Brokers.Count);
+        foreach (var topic in Topics.All.SelectMany(topic => new[] { topic, Topics.DeadLetter(topic) }))
+        {
+            var found = Assert.Single(metadata.Topics, candidate => candidate.Topic == topic);
+            Assert.Equal(fixture.Resource.Partitions, found.Partitions.Count);
+        }
+    }
+
+    [Fact]
+    public async Task A_resource_that_references_the_broker_gets_its_address_and_the_client_settings_its_quirks_need()
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(Bound);
+        var ended = await fixture.App.App.ResourceNotifications.WaitForResourceAsync(
+            EmbeddedKafkaFixture.Referrer, e => e.Snapshot.State?.Text is { } state && KnownResourceStates.TerminalStates.Contains(state), timeout.Token);
+        Assert.Equal(0, ended.Snapshot.ExitCode);
+
+        var environment = await ResourceLogs.WaitForLineAsync(fixture.App.App, EmbeddedKafkaFixture.Referrer, "ConnectionStrings__kafka=");
+
+        Assert.Contains($"ConnectionStrings__kafka={fixture.BootstrapServers}", environment);
+        Assert.NotEmpty(EmbeddedKafka.ClientEnvironment);
+        foreach (var (name, value) in EmbeddedKafka.ClientEnvironment)
+            Assert.Contains($"{name}={value}", environment);
+    }
 
     [Fact]
     public async Task Messages_produced_are_consumed_by_a_consumer_group_that_resumes_from_its_committed_offsets()
     {
-        using var kafka = EmbeddedKafka.Start();
-        kafka.CreateTopic("orders", partitions: 3);
-        using var producer = CreateProducer(kafka);
-        var first = await ProduceAsync(producer, "orders", Names("order", 0, 20));
+        var topic = NewTopic("orders", partitions: 3);
+        using var producer = CreateProducer();
+        var first = await ProduceAsync(producer, topic, Names("order", 0, 20));
+        var group = $"billing-{Guid.NewGuid():N}";
 
-        using (var consumer = CreateConsumer(kafka, "billing"))
+        using (var consumer = CreateConsumer(group))
         {
-            consumer.Subscribe("orders");
+            consumer.Subscribe(topic);
             Assert.Equal(first, await ConsumeAsync(consumer, first));
             consumer.Commit();
             consumer.Close();
         }
 
-        var second = await ProduceAsync(producer, "orders", Names("order", 20, 5));
-        using (var consumer = CreateConsumer(kafka, "billing"))
+        var second = await ProduceAsync(producer, topic, Names("order", 20, 5));
+        using (var consumer = CreateConsumer(group))
         {
-            consumer.Subscribe("orders");
+            consumer.Subscribe(topic);
             // Only what follows the group's committed offsets.
             Assert.Equal(second, await ConsumeAsync(consumer, second));
             consumer.Close();
@@ -36,30 +77,37 @@ public sealed class EmbeddedKafkaTests
     }
 
     [Fact]
-    public async Task Clients_recover_when_a_broker_goes_down_and_comes_back()
+    public async Task Clients_wait_while_a_broker_is_down_and_recover_when_it_comes_back()
     {
-        using var kafka = EmbeddedKafka.Start(new EmbeddedKafkaOptions { Brokers = 3 });
-        kafka.CreateTopic("payments", partitions: 6, replicationFactor: 3);
-        using var producer = CreateProducer(kafka);
-        using var consumer = CreateConsumer(kafka, "shipping");
-        consumer.Subscribe("payments");
-        var before = await ProduceAsync(producer, "payments", Names("payment", 0, 30));
+        var topic = NewTopic("payments", partitions: 6, replicationFactor: EmbeddedKafkaFixture.Brokers);
+        using var producer = CreateProducer();
+        using var consumer = CreateConsumer($"shipping-{Guid.NewGuid():N}");
+        consumer.Subscribe(topic);
+        var before = await ProduceAsync(producer, topic, Names("payment", 0, 30));
         Assert.Equal(before, await ConsumeAsync(consumer, before));
         consumer.Commit();
 
-        kafka.SetBrokerDown(1);
+        Broker.SetBrokerDown(1);
+        List<Task<DeliveryResult<string, string>>> duringOutage;
+        try
+        {
+            duringOutage = Names("payment", 30, 30)
+                .Select(name => producer.ProduceAsync(topic, new Message<string, string> { Key = name, Value = name }, Ct))
+                .ToList();
+            // Broker 1 leads some of the six partitions: their messages wait for it; the others are delivered meanwhile.
+            await Eventually.UntilAsync(() => duringOutage.Any(task => task.IsCompletedSuccessfully), "a message is delivered through the brokers that stayed up");
+            await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+            Assert.Contains(duringOutage, task => !task.IsCompleted);
+        }
+        finally
+        {
+            Broker.SetBrokerUp(1);
+        }
+
         var expected = Names("payment", 30, 60).ToHashSet();
         var consuming = ConsumeAsync(consumer, expected);
-        var duringOutage = Names("payment", 30, 30)
-            .Select(name => producer.ProduceAsync("payments", new Message<string, string> { Key = name, Value = name }, Cancellation))
-            .ToList();
-        // Broker 1 leads some of the six partitions: their messages wait for it; the others are delivered meanwhile.
-        Assert.True(
-            await ProcessTable.EventuallyAsync(() => duringOutage.Any(task => task.IsCompletedSuccessfully), Bound),
-            "no message was delivered through the brokers that stayed up");
-        kafka.SetBrokerUp(1);
-        await Task.WhenAll(duringOutage).WaitAsync(Bound, Cancellation);
-        await ProduceAsync(producer, "payments", Names("payment", 60, 30));
+        await Task.WhenAll(duringOutage).WaitAsync(Bound, Ct);
+        await ProduceAsync(producer, topic, Names("payment", 60, 30));
 
         // A consumer that lost its group while the coordinator was down may be handed uncommitted messages again.
         var received = await consuming;
@@ -71,55 +119,37 @@ public sealed class EmbeddedKafkaTests
     [Fact]
     public async Task An_injected_request_error_reaches_the_client_and_the_next_request_succeeds()
     {
-        using var kafka = EmbeddedKafka.Start();
-        kafka.CreateTopic("refunds", partitions: 1);
-        using var producer = CreateProducer(kafka);
-        await ProduceAsync(producer, "refunds", ["warm-up"]);
+        var topic = NewTopic("refunds", partitions: 1);
+        using var producer = CreateProducer();
+        await ProduceAsync(producer, topic, ["warm-up"]);
 
         const short produceApiKey = 0;
-        kafka.PushRequestErrors(produceApiKey, ErrorCode.MsgSizeTooLarge);
+        Broker.PushRequestErrors(produceApiKey, ErrorCode.MsgSizeTooLarge);
 
         var error = await Assert.ThrowsAsync<ProduceException<string, string>>(
-            () => producer.ProduceAsync("refunds", new Message<string, string> { Key = "refund-1", Value = "refund-1" }, Cancellation));
+            () => producer.ProduceAsync(topic, new Message<string, string> { Key = "refund-1", Value = "refund-1" }, Ct));
         Assert.Equal(ErrorCode.MsgSizeTooLarge, error.Error.Code);
-        var delivered = await producer.ProduceAsync("refunds", new Message<string, string> { Key = "refund-2", Value = "refund-2" }, Cancellation);
+        var delivered = await producer.ProduceAsync(topic, new Message<string, string> { Key = "refund-2", Value = "refund-2" }, Ct);
         Assert.Equal(PersistenceStatus.Persisted, delivered.Status);
-    }
-
-    [Fact]
-    public void Dispose_frees_the_broker_ports_once_and_later_calls_are_refused()
-    {
-        var kafka = EmbeddedKafka.Start(new EmbeddedKafkaOptions { Brokers = 2 });
-        var ports = kafka.BootstrapServers.Split(',').Select(address => int.Parse(address[(address.LastIndexOf(':') + 1)..])).ToList();
-        Assert.Equal(2, ports.Count);
-        Assert.All(ports, port => Assert.False(LoopbackPorts.IsFree(port)));
-
-        kafka.Dispose();
-        kafka.Dispose();
-
-        Assert.All(ports, port => Assert.True(LoopbackPorts.IsFree(port)));
-        Assert.Throws<ObjectDisposedException>(() => kafka.CreateTopic("late", 1));
     }
 
     [Fact]
     public void Broker_ids_outside_the_cluster_are_refused()
     {
-        using var kafka = EmbeddedKafka.Start(new EmbeddedKafkaOptions { Brokers = 3 });
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Broker.SetBrokerDown(EmbeddedKafkaFixture.Brokers + 1));
 
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => kafka.SetBrokerDown(4));
-
-        Assert.StartsWith("Broker ids of this cluster are 1..3.", error.Message);
+        Assert.StartsWith($"Broker ids of this cluster are 1..{EmbeddedKafkaFixture.Brokers}.", error.Message);
     }
 
     [Fact]
     public async Task The_broker_runs_in_the_one_librdkafka_that_Confluent_Kafka_loaded()
     {
-        using var kafka = EmbeddedKafka.Start();
-        kafka.CreateTopic("one-library", partitions: 1);
-        using var producer = CreateProducer(kafka);
+        var topic = NewTopic("one-library", partitions: 1);
+        using var producer = CreateProducer();
 
-        await ProduceAsync(producer, "one-library", ["key"]);
+        await ProduceAsync(producer, topic, ["key"]);
 
+        // Aspire.Hosting.Testing runs the app host in this process: its broker and this test's client share it.
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         var libraries = process.Modules.Cast<System.Diagnostics.ProcessModule>()
             .Select(module => module.FileName)
@@ -130,22 +160,26 @@ public sealed class EmbeddedKafkaTests
         Assert.Contains("/runtimes/linux-x64/native/", library, StringComparison.Ordinal);
     }
 
-    private static IProducer<string, string> CreateProducer(EmbeddedKafka kafka)
+    private string NewTopic(string purpose, int partitions, int replicationFactor = 1)
     {
-        return new ProducerBuilder<string, string>(new ProducerConfig
+        var topic = $"{purpose}-{Guid.NewGuid():N}";
+        Broker.CreateTopic(topic, partitions, replicationFactor);
+        return topic;
+    }
+
+    private IProducer<string, string> CreateProducer() =>
+        new ProducerBuilder<string, string>(new ProducerConfig
         {
-            BootstrapServers = kafka.BootstrapServers,
+            BootstrapServers = fixture.BootstrapServers,
             Acks = Acks.All,
             LingerMs = 1,
             ReconnectBackoffMaxMs = 500,
         }).Build();
-    }
 
-    private static IConsumer<string, string> CreateConsumer(EmbeddedKafka kafka, string group)
-    {
-        return new ConsumerBuilder<string, string>(new ConsumerConfig
+    private IConsumer<string, string> CreateConsumer(string group) =>
+        new ConsumerBuilder<string, string>(new ConsumerConfig
         {
-            BootstrapServers = kafka.BootstrapServers,
+            BootstrapServers = fixture.BootstrapServers,
             GroupId = group,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnableAutoCommit = false,
@@ -155,12 +189,11 @@ public sealed class EmbeddedKafkaTests
             // A join cut off by a broker outage leaves a member the mock's group waits for until its session expires.
             SessionTimeoutMs = 6000,
         }).Build();
-    }
 
     private static async Task<HashSet<string>> ProduceAsync(IProducer<string, string> producer, string topic, IEnumerable<string> values)
     {
         var results = await Task.WhenAll(values.Select(value =>
-            producer.ProduceAsync(topic, new Message<string, string> { Key = value, Value = value }, Cancellation)));
+            producer.ProduceAsync(topic, new Message<string, string> { Key = value, Value = value }, Ct)));
         Assert.All(results, result => Assert.Equal(PersistenceStatus.Persisted, result.Status));
         return results.Select(result => result.Message.Value).ToHashSet();
     }
@@ -178,11 +211,9 @@ public sealed class EmbeddedKafkaTests
             {
                 Assert.True(DateTime.UtcNow < deadline, $"received {received.Intersect(expected).Count()} of {expected.Count} messages");
                 if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } result)
-                {
                     received.Add(result.Message.Value);
-                }
             }
 
             return received;
-        }, Cancellation);
+        }, Ct);
 }

@@ -1,208 +1,163 @@
-using Checkout.AppHost.Infrastructure;
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Checkout.AppHost.Integrations.Postgres;
 using Dapper;
 using Npgsql;
 
 namespace Checkout.Infrastructure.Tests;
 
-/// <summary>One temporary cluster shared by the tests that only need a running server.</summary>
-public sealed class PostgresServerFixture : IAsyncLifetime
+/// <summary>
+/// The embedded PostgreSQL as the dashboard and the app model see it when it crashes or is stopped: its state, exit
+/// code and log tell what happened, and a start through the app model brings it back where it was.
+/// </summary>
+public sealed class EmbeddedPostgresTests(EmbeddedPostgresFixture fixture) : IClassFixture<EmbeddedPostgresFixture>
 {
-    public EmbeddedPostgres Server { get; private set; } = null!;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync() => Server = await EmbeddedPostgres.StartAsync();
-
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
-}
-
-public sealed class EmbeddedPostgresTests(PostgresServerFixture fixture) : IClassFixture<PostgresServerFixture>
-{
-    private sealed record Order(Guid Id, string Customer, decimal Total);
-
-    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+    private DistributedApplication App => fixture.App.App;
 
     [Fact]
-    public async Task Rows_written_through_Dapper_are_read_back_from_a_database_of_the_cluster()
+    public async Task A_database_the_app_host_names_is_created_and_healthy()
     {
-        await fixture.Server.CreateDatabaseAsync("orders_round_trip", Cancellation);
-        await using var connection = new NpgsqlConnection(fixture.Server.GetConnectionString("orders_round_trip"));
-        await connection.ExecuteAsync("CREATE TABLE orders (id uuid PRIMARY KEY, customer text NOT NULL, total numeric(12,2) NOT NULL)");
-        var written = new Order(Guid.NewGuid(), "ada", 42.50m);
+        var state = App.ResourceNotifications.TryGetCurrentState(EmbeddedPostgresFixture.Database, out var database) ? database.Snapshot : null;
+        Assert.Equal(KnownResourceStates.Running, state?.State?.Text);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, state?.HealthStatus);
 
-        await connection.ExecuteAsync("INSERT INTO orders (id, customer, total) VALUES (@Id, @Customer, @Total)", written);
-        var read = await connection.QuerySingleAsync<Order>("SELECT id, customer, total FROM orders WHERE id = @Id", new { written.Id });
-
-        Assert.Equal(written, read);
-        Assert.Equal("orders_round_trip", await connection.ExecuteScalarAsync<string>("SELECT current_database()"));
+        // The pool may hold connections to a server an earlier test stopped or killed.
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(await fixture.App.ConnectionStringAsync(EmbeddedPostgresFixture.Database, Ct));
+        Assert.Equal(EmbeddedPostgresFixture.Database, await connection.ExecuteScalarAsync<string>("SELECT current_database()"));
+        Assert.Equal(fixture.Resource.Port, await connection.ExecuteScalarAsync<int>("SELECT current_setting('port')::int"));
     }
 
     [Fact]
-    public async Task Creating_a_database_again_or_concurrently_leaves_exactly_one()
+    public async Task A_server_killed_with_signal_9_shows_its_exit_code_and_why_and_starts_again_through_the_app_model_on_its_port_and_data()
     {
-        await fixture.Server.CreateDatabaseAsync("payments_idempotent", Cancellation);
-        await fixture.Server.CreateDatabaseAsync("payments_idempotent", Cancellation);
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => fixture.Server.CreateDatabaseAsync("payments_concurrent", Cancellation)));
+        var database = await fixture.App.ConnectionStringAsync(EmbeddedPostgresFixture.Database, Ct);
+        var table = $"kept_{Guid.NewGuid():N}";
+        await WriteRowAsync(database, table, "committed before the crash");
+        var postmaster = ProcessTable.PostmasterPid(fixture.Resource.DataDirectory);
 
-        await using var connection = new NpgsqlConnection(fixture.Server.GetConnectionString());
-        var counts = await connection.QueryAsync<(string Name, long Count)>(
-            "SELECT datname, count(*) FROM pg_database WHERE datname IN ('payments_idempotent', 'payments_concurrent') GROUP BY datname ORDER BY datname");
+        Kill(postmaster);
 
-        Assert.Equal([("payments_concurrent", 1L), ("payments_idempotent", 1L)], counts);
+        var crashed = await WaitForTerminalStateAsync();
+        // Aspire's state for an executable whose process ended, whatever its exit code.
+        Assert.Equal(KnownResourceStates.Finished, crashed.State?.Text);
+        Assert.Equal(128 + 9, crashed.ExitCode);
+        // What the server printed while it ran, then why it ended (it cannot say so itself after SIGKILL).
+        var log = await ResourceLogs.WaitForLineAsync(App, EmbeddedPostgresFixture.Server, $"postgres (pid {postmaster}) was ended by signal 9 (SIGKILL); exit code 137");
+        Assert.Contains(log, line => line.Contains("database system is ready to accept connections", StringComparison.Ordinal));
+        Assert.Contains("Database cluster state:               in production", await ControlDataAsync());
+
+        await fixture.App.StartAsync(EmbeddedPostgresFixture.Server, Ct);
+
+        Assert.Equal("committed before the crash", await ReadRowAsync(database, table));
+        await ResourceLogs.WaitForLineAsync(App, EmbeddedPostgresFixture.Server, "database system was not properly shut down; automatic recovery in progress");
+        Assert.NotEqual(postmaster, ProcessTable.PostmasterPid(fixture.Resource.DataDirectory));
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(EmbeddedPostgresFixture.Database, Ct);
     }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("orders; DROP DATABASE postgres")]
-    [InlineData("9lives")]
-    [InlineData("name\"quoted")]
-    public async Task A_database_name_that_is_not_a_plain_identifier_is_refused(string name)
-    {
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Server.CreateDatabaseAsync(name, Cancellation));
-
-        Assert.Equal(
-            $"'{name}' is not a valid database name: use 1-63 ASCII letters, digits or underscores, starting with a letter or underscore. (Parameter 'name')",
-            error.Message);
-    }
-}
-
-public sealed class EmbeddedPostgresLifetimeTests
-{
-    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_data_folder_keeps_its_data_across_two_starts()
+    public async Task A_stop_through_the_app_model_ends_open_sessions_at_once_and_shuts_the_cluster_down_cleanly()
     {
-        using var temporary = new TemporaryFolder();
-        var folder = temporary.Path;
-        await using (var first = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation))
+        var database = await fixture.App.ConnectionStringAsync(EmbeddedPostgresFixture.Database, Ct);
+        var table = $"kept_{Guid.NewGuid():N}";
+        await WriteRowAsync(database, table, "committed before the stop");
+        var processes = ProcessTable.ServerProcesses(fixture.Resource.DataDirectory);
+        // A session idle in a transaction: PostgreSQL's default (smart) shutdown would wait for it for ever.
+        await using var session = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString);
+        await session.OpenAsync(Ct);
+        await using var transaction = await session.BeginTransactionAsync(Ct);
+        await session.ExecuteAsync($"INSERT INTO {table} (note) VALUES ('never committed')", transaction: transaction);
+
+        var stopping = Stopwatch.StartNew();
+        await fixture.App.StopAsync(EmbeddedPostgresFixture.Server, Ct);
+        stopping.Stop();
+
+        var stopped = App.ResourceNotifications.TryGetCurrentState(EmbeddedPostgresFixture.Server, out var resource) ? resource.Snapshot : null;
+        Assert.Equal(0, stopped?.ExitCode);
+        Assert.InRange(stopping.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+        await ResourceLogs.WaitForLineAsync(App, EmbeddedPostgresFixture.Server, "received fast shutdown request");
+        Assert.Contains("Database cluster state:               shut down", await ControlDataAsync());
+        Assert.All(processes, pid => Assert.False(ProcessTable.IsRunning(pid), $"process {pid} of the stopped server still runs"));
+        Assert.True(AppHost.Integrations.LoopbackPorts.IsFree(fixture.Resource.Port));
+
+        await fixture.App.StartAsync(EmbeddedPostgresFixture.Server, Ct);
+
+        Assert.Equal("committed before the stop", await ReadRowAsync(database, table));
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(EmbeddedPostgresFixture.Database, Ct);
+    }
+
+    [Fact]
+    public async Task A_start_through_the_app_model_that_cannot_succeed_explains_itself_and_a_later_one_succeeds()
+    {
+        await fixture.App.StopAsync(EmbeddedPostgresFixture.Server, Ct);
+        var port = fixture.Resource.Port;
+        string expected = $"PostgreSQL '{EmbeddedPostgresFixture.Server}' cannot start: port {port} on 127.0.0.1 is already in use by another process. " +
+            "Set Postgres:Port to a free port, or to 0 for one picked at each start of the app host.";
+        using (var occupant = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port))
         {
-            await using var connection = new NpgsqlConnection(first.GetConnectionString());
-            await connection.ExecuteAsync("CREATE TABLE kept (note text); INSERT INTO kept VALUES ('survives a restart')");
+            // Another program took the port while the server was stopped.
+            occupant.Start();
+
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.App.StartAsync(EmbeddedPostgresFixture.Server, Ct));
+
+            Assert.Equal($"{KnownResourceCommands.StartCommand} of '{EmbeddedPostgresFixture.Server}' failed: {expected}", error.Message);
+            Assert.True(App.ResourceNotifications.TryGetCurrentState(EmbeddedPostgresFixture.Server, out var failed));
+            Assert.Equal(KnownResourceStates.FailedToStart, failed.Snapshot.State?.Text);
+            Assert.Contains(expected, await ResourceLogs.ReadAsync(App, EmbeddedPostgresFixture.Server));
         }
 
-        Assert.True(File.Exists(Path.Combine(folder, "PG_VERSION")));
-        await using (var second = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation))
-        {
-            await using var connection = new NpgsqlConnection(second.GetConnectionString());
-            Assert.Equal("survives a restart", await connection.ExecuteScalarAsync<string>("SELECT note FROM kept"));
-        }
+        await fixture.App.StartAsync(EmbeddedPostgresFixture.Server, Ct);
+
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(await fixture.App.ConnectionStringAsync(EmbeddedPostgresFixture.Database, Ct));
+        Assert.Equal(port, await connection.ExecuteScalarAsync<int>("SELECT current_setting('port')::int"));
     }
 
-    [Fact]
-    public async Task A_given_data_folder_not_to_keep_is_removed_at_stop()
+    private async Task<CustomResourceSnapshot> WaitForTerminalStateAsync()
     {
-        using var temporary = new TemporaryFolder();
-        var folder = temporary.Path;
-        await using var server = await EmbeddedPostgres.StartAsync(
-            new EmbeddedPostgresOptions { DataDirectory = folder, KeepDataDirectory = false }, Cancellation);
-        Assert.True(File.Exists(Path.Combine(folder, "PG_VERSION")));
-
-        await server.StopAsync(Cancellation);
-
-        Assert.False(Directory.Exists(folder));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        var resourceEvent = await App.ResourceNotifications.WaitForResourceAsync(
+            EmbeddedPostgresFixture.Server, e => e.Snapshot.State?.Text is { } state && KnownResourceStates.TerminalStates.Contains(state), timeout.Token);
+        return resourceEvent.Snapshot;
     }
 
-    [Fact]
-    public async Task After_dispose_no_server_process_port_or_temporary_folder_is_left()
+    // pg_controldata reads the cluster's control file: "shut down" after a clean shutdown, "in production" while running or after a crash.
+    private async Task<string> ControlDataAsync()
     {
-        await using var server = await EmbeddedPostgres.StartAsync(cancellationToken: Cancellation);
-        var postmaster = ProcessTable.PostmasterPid(server.DataDirectory);
-        await using (var connection = new NpgsqlConnection(server.GetConnectionString()))
-        {
-            // An open session: the stop must end it rather than wait for it.
-            await connection.OpenAsync(Cancellation);
-            Assert.True(ProcessTable.IsRunning(postmaster));
-            Assert.NotEmpty(ProcessTable.RunningWithCommandLineContaining(server.DataDirectory));
-
-            await server.DisposeAsync();
-            await server.DisposeAsync();
-        }
-
-        Assert.False(ProcessTable.IsRunning(postmaster));
-        Assert.Empty(ProcessTable.RunningWithCommandLineContaining(server.DataDirectory));
-        Assert.True(LoopbackPorts.IsFree(server.Port));
-        Assert.False(Directory.Exists(server.DataDirectory));
-        Assert.False(Directory.Exists(Path.GetDirectoryName(server.DataDirectory)));
+        // Next to the server program the app host runs (PATH may hold only links to postgres and initdb).
+        var postgres = new FileInfo(Path.Combine(PostgresBinaries.Locate(null, "Postgres:BinDirectory"), "postgres"));
+        var program = Path.Combine(Path.GetDirectoryName(postgres.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? postgres.FullName)!, "pg_controldata");
+        using var process = Process.Start(new ProcessStartInfo(program, [fixture.Resource.DataDirectory]) { RedirectStandardOutput = true })!;
+        var output = await process.StandardOutput.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        Assert.Equal(0, process.ExitCode);
+        return output;
     }
 
-    [Fact]
-    public async Task A_server_that_fails_to_start_is_reported_with_its_own_last_log_lines()
+    private static void Kill(int pid)
     {
-        using var temporary = new TemporaryFolder();
-        var folder = temporary.Path;
-        await (await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation)).DisposeAsync();
-        await File.AppendAllTextAsync(Path.Combine(folder, "postgresql.conf"), "shared_buffers = plenty\n", Cancellation);
-
-        var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
-            () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder }, Cancellation));
-
-        Assert.StartsWith("PostgreSQL could not start on 127.0.0.1:", error.Message);
-        Assert.Contains($"with data folder '{folder}'", error.Message);
-        Assert.Contains("invalid value for parameter \"shared_buffers\": \"plenty\"", error.Message);
+        using var kill = Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
     }
 
-    [Fact]
-    public async Task A_non_empty_folder_that_holds_no_cluster_is_refused_and_left_untouched()
+    private static async Task WriteRowAsync(string database, string table, string note)
     {
-        using var temporary = new TemporaryFolder();
-        var folder = temporary.Path;
-        Directory.CreateDirectory(folder);
-        await File.WriteAllTextAsync(Path.Combine(folder, "notes.txt"), "not a database", Cancellation);
-
-        var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
-            () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = folder, KeepDataDirectory = false }, Cancellation));
-
-        Assert.Equal(
-            $"The PostgreSQL data folder '{folder}' is not empty but holds no PostgreSQL cluster (it has no PG_VERSION file). " +
-            "Point DataDirectory at an existing cluster, an empty folder or a folder that does not exist yet, or empty this one.",
-            error.Message);
-        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName));
+        // The pool may hold connections to a server an earlier test stopped or killed.
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(database);
+        await connection.ExecuteAsync($"CREATE TABLE {table} (note text NOT NULL); INSERT INTO {table} (note) VALUES (@note)", new { note });
     }
 
-    [Fact]
-    public async Task A_port_already_in_use_is_named_in_the_error()
+    private static async Task<string> ReadRowAsync(string database, string table)
     {
-        using var occupant = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        occupant.Start();
-        var port = ((System.Net.IPEndPoint)occupant.LocalEndpoint).Port;
-
-        var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(
-            () => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { Port = port }, Cancellation));
-
-        Assert.Equal($"Port {port} on 127.0.0.1 is already in use; choose another port for PostgreSQL, or 0 for a free one.", error.Message);
-    }
-
-    [Fact]
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public async Task A_data_folder_the_server_user_cannot_reach_is_explained_when_running_as_root()
-    {
-        using var temporary = new TemporaryFolder();
-        var locked = temporary.Path;
-        Directory.CreateDirectory(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var options = new EmbeddedPostgresOptions { DataDirectory = Path.Combine(locked, "data") };
-        if (Environment.IsPrivilegedProcess)
-        {
-            // Root runs the server as 'postgres', which may not enter a folder private to root.
-            var error = await Assert.ThrowsAsync<EmbeddedInfrastructureException>(() => EmbeddedPostgres.StartAsync(options, Cancellation));
-            Assert.Equal(
-                $"PostgreSQL runs as the user 'postgres' (it refuses root), which cannot reach '{options.DataDirectory}' " +
-                $"because it may not enter '{locked}'. Choose a data folder it can reach (under /tmp, for example), " +
-                $"or let it through with: chmod o+x '{locked}'.",
-                error.Message);
-        }
-        else
-        {
-            // Any other user runs the server as itself, so its own private folder is fine.
-            await using var server = await EmbeddedPostgres.StartAsync(options, Cancellation);
-            Assert.True(File.Exists(Path.Combine(locked, "data", "PG_VERSION")));
-        }
-    }
-
-    [Fact]
-    public void Missing_server_binaries_say_how_to_install_them()
-    {
-        var error = Assert.Throws<EmbeddedInfrastructureException>(
-            () => PostgresBinaries.Locate(searchPath: "/nonexistent/bin", versionsRoot: "/nonexistent/postgresql"));
-
-        Assert.Equal("PostgreSQL server binaries not found; run eng/setup.sh (installs the Debian package postgresql).", error.Message);
+        // The pool still holds connections to the server that went away: start afresh.
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(database);
+        return await connection.QuerySingleAsync<string>($"SELECT note FROM {table}");
     }
 }

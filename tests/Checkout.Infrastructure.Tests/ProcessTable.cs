@@ -1,10 +1,38 @@
+using System.Globalization;
+
 namespace Checkout.Infrastructure.Tests;
 
-/// <summary>What the kernel says about processes and ports, to check that nothing outlives a stop.</summary>
+/// <summary>What the kernel says about processes, to find a server's processes and check that none outlives a stop.</summary>
 internal static class ProcessTable
 {
     /// <summary>Whether <paramref name="pid"/> is a live process (a zombie has already exited).</summary>
-    public static bool IsRunning(int pid)
+    public static bool IsRunning(int pid) => Stat(pid) is { } stat && stat.State != 'Z';
+
+    /// <summary>The live processes whose parent is <paramref name="pid"/>.</summary>
+    public static IReadOnlyList<int> ChildrenOf(int pid)
+    {
+        var children = new List<int>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(folder), out var candidate) && Stat(candidate) is { State: not 'Z' } stat && stat.Parent == pid)
+                children.Add(candidate);
+        }
+
+        return children;
+    }
+
+    /// <summary>The postmaster's pid, from the first line of postmaster.pid in a running cluster's data folder.</summary>
+    public static int PostmasterPid(string dataDirectory) =>
+        int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+
+    /// <summary>A running server's processes: the postmaster and the processes it forked (backends, checkpointer...).</summary>
+    public static IReadOnlyList<int> ServerProcesses(string dataDirectory)
+    {
+        var postmaster = PostmasterPid(dataDirectory);
+        return [postmaster, .. ChildrenOf(postmaster)];
+    }
+
+    private static (char State, int Parent)? Stat(int pid)
     {
         string stat;
         try
@@ -13,59 +41,11 @@ internal static class ProcessTable
         }
         catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException or IOException)
         {
-            return false;
+            return null;
         }
 
-        // Format: "pid (comm) state ...": comm may hold spaces and parentheses, so read after the last ')'.
-        return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-    }
-
-    /// <summary>Live processes whose command line mentions <paramref name="fragment"/>.</summary>
-    public static IReadOnlyList<int> RunningWithCommandLineContaining(string fragment)
-    {
-        var found = new List<int>();
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(folder), out var pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-
-            try
-            {
-                var commandLine = File.ReadAllText(Path.Combine(folder, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(fragment, StringComparison.Ordinal) && IsRunning(pid))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
-            {
-                // The process ended while we looked.
-            }
-        }
-
-        return found;
-    }
-
-    /// <summary>The postmaster's pid, from the first line of postmaster.pid in a running cluster's data folder.</summary>
-    public static int PostmasterPid(string dataDirectory) =>
-        int.Parse(File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).First());
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes; returns its last value.</summary>
-    public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
-        }
-
-        return true;
+        // Format: "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture));
     }
 }

@@ -123,7 +123,7 @@ public sealed class ConsumerTests(MessagingFixture fixture)
             services: s => s.AddSingleton(new TestProbe()));
 
         // The outage: no new connections to the service's database, and its open ones cut.
-        var admin = fixture.Postgres.GetConnectionString();
+        var admin = fixture.AdminConnectionString;
         await Database.ExecuteAsync(admin, $"""
             ALTER DATABASE "{databaseName}" ALLOW_CONNECTIONS false;
             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{databaseName}';

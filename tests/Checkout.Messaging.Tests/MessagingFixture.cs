@@ -1,26 +1,34 @@
-using Checkout.AppHost.Infrastructure;
+using Checkout.AppHost.Integrations.Kafka;
+using Checkout.Testing.AppHost;
+using Npgsql;
 
 namespace Checkout.Messaging.Tests;
 
-/// <summary>The real parts every test uses: an embedded PostgreSQL cluster and an embedded Kafka-protocol broker.</summary>
+/// <summary>
+/// The real parts every test uses: the app host's PostgreSQL and Kafka-protocol broker, run through Aspire as the app
+/// host runs them (CheckoutApp with only those two resources), the data folder temporary and removed at the end.
+/// </summary>
 public sealed class MessagingFixture : IAsyncLifetime
 {
-    public EmbeddedPostgres Postgres { get; private set; } = null!;
-    public EmbeddedKafka Kafka { get; private set; } = null!;
+    private CheckoutApp? _app;
+
+    public CheckoutApp App => _app ?? throw new InvalidOperationException("The fixture has not started.");
+
+    /// <summary>The embedded broker, for its address, its topics and its fault injection.</summary>
+    public EmbeddedKafka Kafka => App.Kafka;
+
+    /// <summary>A superuser connection string to the server's maintenance database, for what a test does to the server itself.</summary>
+    public string AdminConnectionString { get; private set; } = "";
 
     public async ValueTask InitializeAsync()
     {
-        Postgres = await EmbeddedPostgres.StartAsync();
-        Kafka = EmbeddedKafka.Start();
+        _app = await CheckoutApp.StartAsync(new CheckoutAppOptions { Resources = ["postgres", "kafka"] }, TestContext.Current.CancellationToken);
+        AdminConnectionString = new NpgsqlConnectionStringBuilder(await App.ConnectionStringAsync("postgres")) { Database = "postgres" }.ConnectionString;
     }
 
     /// <summary>A fresh database of the cluster; returns its connection string.</summary>
-    public async Task<string> CreateDatabaseAsync()
-    {
-        var name = "test_" + Guid.NewGuid().ToString("N")[..16];
-        await Postgres.CreateDatabaseAsync(name, TestContext.Current.CancellationToken);
-        return Postgres.GetConnectionString(name);
-    }
+    public Task<string> CreateDatabaseAsync() =>
+        App.CreateDatabaseAsync("test_" + Guid.NewGuid().ToString("N")[..16], TestContext.Current.CancellationToken);
 
     /// <summary>
     /// A topic no other test uses, created with its dead-letter topic. The embedded broker does not implement the
@@ -41,8 +49,7 @@ public sealed class MessagingFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        Kafka?.Dispose();
-        if (Postgres is not null)
-            await Postgres.DisposeAsync();
+        if (_app is not null)
+            await _app.DisposeAsync();
     }
 }

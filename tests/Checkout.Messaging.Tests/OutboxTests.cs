@@ -1,4 +1,3 @@
-using Checkout.AppHost.Infrastructure;
 using Checkout.ServiceDefaults.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -7,7 +6,7 @@ using Npgsql;
 
 namespace Checkout.Messaging.Tests;
 
-public sealed class OutboxTests(MessagingFixture fixture)
+public sealed class OutboxTests(MessagingFixture fixture, MultiBrokerFixture multiBroker) : IClassFixture<MultiBrokerFixture>
 {
     [Fact]
     public async Task A_rolled_back_transaction_publishes_nothing_and_a_committed_one_exactly_its_events_in_order_per_key()
@@ -101,8 +100,8 @@ public sealed class OutboxTests(MessagingFixture fixture)
     [Fact]
     public async Task Events_written_while_every_broker_is_down_are_all_delivered_in_order_per_key_once_the_brokers_return()
     {
-        const int brokers = 3;
-        using var kafka = EmbeddedKafka.Start(new EmbeddedKafkaOptions { Brokers = brokers });
+        const int brokers = MultiBrokerFixture.Brokers;
+        var kafka = multiBroker.Kafka;
         var database = await fixture.CreateDatabaseAsync();
         await Database.CreateTablesAsync(database);
         var topic = fixture.NewTopic("orders", kafka);

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Checkout.AppHost.Infrastructure;
+using Aspire.Hosting.ApplicationModel;
 using Checkout.ServiceDefaults.Postgres;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
@@ -33,9 +33,7 @@ public sealed class ServiceDatabaseTests(PostgresFixture postgres)
     [Fact]
     public async Task Health_is_unhealthy_while_the_database_is_unreachable_and_healthy_again_once_it_is_back()
     {
-        // A cluster of this test's own, to stop and start again on the same port.
-        var server = await EmbeddedPostgres.StartAsync(cancellationToken: Ct);
-        var port = server.Port;
+        var connectionString = await postgres.CreateDatabaseAsync("health");
         try
         {
             await using var service = await RunningApp.StartAsync(
@@ -45,13 +43,15 @@ public sealed class ServiceDatabaseTests(PostgresFixture postgres)
                     builder.AddServiceDatabase(ConnectionName);
                 },
                 app => app.MapDefaultEndpoints(),
-                new Dictionary<string, string?> { [$"ConnectionStrings:{ConnectionName}"] = server.GetConnectionString() });
+                new Dictionary<string, string?> { [$"ConnectionStrings:{ConnectionName}"] = connectionString });
             using var client = new HttpClient { BaseAddress = service.Address };
 
             var (status, database) = await DatabaseHealthAsync(client);
             Assert.Equal((HttpStatusCode.OK, "Healthy"), (status, database));
 
-            await server.StopAsync(Ct);
+            // The shared server, stopped and started again through the app model (as the dashboard's Stop and Start do),
+            // on the same port: the service's connection string stays right.
+            await postgres.App.StopAsync(PostgresFixture.Server, Ct);
             await Eventually.UntilAsync(
                 () => DatabaseHealthAsync(client),
                 health => health == (HttpStatusCode.ServiceUnavailable, "Unhealthy"),
@@ -61,7 +61,7 @@ public sealed class ServiceDatabaseTests(PostgresFixture postgres)
                 Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
             }
 
-            server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { Port = port }, Ct);
+            await postgres.App.StartAsync(PostgresFixture.Server, Ct);
             await Eventually.UntilAsync(
                 () => DatabaseHealthAsync(client),
                 health => health == (HttpStatusCode.OK, "Healthy"),
@@ -69,7 +69,12 @@ public sealed class ServiceDatabaseTests(PostgresFixture postgres)
         }
         finally
         {
-            await server.DisposeAsync();
+            // Whatever failed above, the other tests get the server back.
+            if (postgres.App.App.ResourceNotifications.TryGetCurrentState(PostgresFixture.Server, out var server)
+                && server.Snapshot.State?.Text != KnownResourceStates.Running)
+            {
+                await postgres.App.StartAsync(PostgresFixture.Server, CancellationToken.None);
+            }
         }
     }
 

@@ -9,10 +9,11 @@ public sealed class EmbeddedKafkaResource : Resource, IResourceWithConnectionStr
 {
     private readonly BootstrapServers _bootstrapServers;
 
-    public EmbeddedKafkaResource(string name, IReadOnlyList<string> topics, int partitions) : base(name)
+    public EmbeddedKafkaResource(string name, IReadOnlyList<string> topics, int partitions, int brokers = 1) : base(name)
     {
         Topics = topics;
         Partitions = partitions;
+        Brokers = brokers;
         _bootstrapServers = new BootstrapServers(name);
     }
 
@@ -20,6 +21,9 @@ public sealed class EmbeddedKafkaResource : Resource, IResourceWithConnectionStr
     public IReadOnlyList<string> Topics { get; }
 
     public int Partitions { get; }
+
+    /// <summary>The number of brokers of the cluster (Kafka:Brokers); their ids are 1..Brokers.</summary>
+    public int Brokers { get; }
 
     /// <summary>The running broker, for fault injection; null until the resource has started.</summary>
     public EmbeddedKafka? Broker => _bootstrapServers.Broker;

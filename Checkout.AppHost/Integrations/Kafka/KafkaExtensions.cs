@@ -9,8 +9,8 @@ namespace Checkout.AppHost.Integrations.Kafka;
 /// <summary>
 /// The system's Kafka, from the configuration section named after the resource ("Kafka" for "kafka"):
 /// <list type="bullet">
-/// <item>run mode, Mode=Embedded (the default): <see cref="EmbeddedKafkaResource"/> in the app host's process, the
-/// topics and their .dlq created at start; every project that references it gets the client settings its quirks need
+/// <item>run mode, Mode=Embedded (the default): <see cref="EmbeddedKafkaResource"/> in the app host's process, a
+/// cluster of Brokers brokers (1 by default), the topics and their .dlq created at start; every project that references it gets the client settings its quirks need
 /// (<see cref="EmbeddedKafka.ClientEnvironment"/>);</item>
 /// <item>run mode, Mode=External: ConnectionStrings:&lt;name&gt; (the bootstrap servers); the services create the
 /// topics they use when missing;</item>
@@ -31,14 +31,18 @@ public static class KafkaExtensions
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
         if (builder.ExecutionContext.IsPublishMode)
             return AddContainer(builder, name);
-        var mode = builder.Configuration.GetSection(char.ToUpperInvariant(name[0]) + name[1..]).GetValue("Mode", InfrastructureMode.Embedded);
-        return mode == InfrastructureMode.Embedded ? AddEmbedded(builder, name, topics, partitions) : builder.AddConnectionString(name);
+        var settings = builder.Configuration.GetSection(char.ToUpperInvariant(name[0]) + name[1..]);
+        return settings.GetValue("Mode", InfrastructureMode.Embedded) == InfrastructureMode.Embedded
+            ? AddEmbedded(builder, name, topics, partitions, settings.GetValue("Brokers", 1))
+            : builder.AddConnectionString(name);
     }
 
     private static IResourceBuilder<IResourceWithConnectionString> AddEmbedded(
-        IDistributedApplicationBuilder builder, string name, IReadOnlyList<string> topics, int partitions)
+        IDistributedApplicationBuilder builder, string name, IReadOnlyList<string> topics, int partitions, int brokers)
     {
-        var kafka = new EmbeddedKafkaResource(name, topics, partitions);
+        // Several brokers let a test take some down while others serve (partition leaders are spread over them).
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1, "Kafka:Brokers");
+        var kafka = new EmbeddedKafkaResource(name, topics, partitions, brokers);
         var healthCheck = $"{name}_check";
         builder.Services.AddHealthChecks().AddCheck(healthCheck, () => kafka.Broker is not null
             ? HealthCheckResult.Healthy()
@@ -88,7 +92,7 @@ public static class KafkaExtensions
 
     private static EmbeddedKafka StartBroker(EmbeddedKafkaResource resource, ILogger logger)
     {
-        var broker = EmbeddedKafka.Start();
+        var broker = EmbeddedKafka.Start(new EmbeddedKafkaOptions { Brokers = resource.Brokers });
         try
         {
             foreach (var topic in resource.Topics)
@@ -103,8 +107,8 @@ public static class KafkaExtensions
             throw;
         }
 
-        logger.LogInformation("Kafka-protocol broker listening on {BootstrapServers} with topics {Topics} ({Partitions} partitions each, and their .dlq)",
-            broker.BootstrapServers, string.Join(", ", resource.Topics), resource.Partitions);
+        logger.LogInformation("Kafka-protocol cluster of {Brokers} broker(s) listening on {BootstrapServers} with topics {Topics} ({Partitions} partitions each, and their .dlq)",
+            resource.Brokers, broker.BootstrapServers, string.Join(", ", resource.Topics), resource.Partitions);
         return broker;
     }
 

@@ -16,6 +16,9 @@ namespace Checkout.AppHost.Integrations.Postgres;
 /// <item>Each process is bound to its parent (--pdeathsig): if the host and its orchestrator are killed outright, the
 /// shell is told to stop and stops the server; if the shell is killed, the server stops itself. Nothing outlives the host.</item>
 /// <item>TCP on 127.0.0.1 only, and no unix socket: nothing is left in a socket folder that a restart would trip over.</item>
+/// <item>A server that ends on a signal or with an error code prints nothing about it itself (kill -9 leaves no last
+/// words): the shell says so on its way out, so that the resource's log in the dashboard ends with the reason next to
+/// the exit code in its state.</item>
 /// </list>
 /// </remarks>
 internal static class EmbeddedPostgresCommand
@@ -29,13 +32,22 @@ internal static class EmbeddedPostgresCommand
         server=$!
         wait "$server"; status=$?
         while kill -0 "$server" 2>/dev/null; do wait "$server"; status=$?; done
+        if [ "$status" -gt 128 ]; then
+          echo "postgres (pid $server) was ended by signal $((status - 128)) (SIG$(kill -l "$status")); exit code $status" >&2
+        elif [ "$status" -ne 0 ]; then
+          echo "postgres (pid $server) exited with code $status" >&2
+        fi
         exit "$status"
         """;
 
+    /// <summary>
+    /// Adds the command line. Runs after <see cref="EmbeddedPostgresStartup"/> has checked the binaries, the account,
+    /// the port and the data folder, so that a failure here is not one a user could cause.
+    /// </summary>
     internal static async Task AddArgumentsAsync(CommandLineArgsCallbackContext context, EmbeddedPostgresResource server)
     {
         var account = await ServerAccount.ResolveAsync(context.CancellationToken);
-        var postgres = Path.Combine(PostgresBinaries.Locate(), "postgres");
+        var postgres = Path.Combine(server.LocateBinaries(), "postgres");
         string[] arguments =
         [
             .. account.SwitchUserArguments(), "--pdeathsig", "TERM", "--",

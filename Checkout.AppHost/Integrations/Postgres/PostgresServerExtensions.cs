@@ -10,8 +10,8 @@ namespace Checkout.AppHost.Integrations.Postgres;
 /// <summary>
 /// The system's PostgreSQL, from the configuration section named after the resource ("Postgres" for "postgres"):
 /// <list type="bullet">
-/// <item>run mode, Mode=Embedded (the default): <see cref="EmbeddedPostgresResource"/>, the machine's server binaries,
-/// data in DataDirectory (relative to the app host's folder), on Port (0: a free one);</item>
+/// <item>run mode, Mode=Embedded (the default): <see cref="EmbeddedPostgresResource"/>, the machine's server binaries
+/// (or those in BinDirectory), data in DataDirectory (relative to the app host's folder), on Port (0: a free one);</item>
 /// <item>run mode, Mode=External: <see cref="ExternalPostgresResource"/> from ConnectionStrings:&lt;name&gt;;</item>
 /// <item>publish mode: Aspire.Hosting.PostgreSQL's container, its password a parameter, so that the manifest holds
 /// what a cloud deployment needs.</item>
@@ -47,10 +47,12 @@ public static class PostgresServerExtensions
         IDistributedApplicationBuilder builder, string name, IConfiguration settings, int maxPoolSize)
     {
         var dataDirectory = Path.GetFullPath(settings["DataDirectory"] ?? "../.data/postgres", builder.AppHostDirectory);
+        var binDirectory = settings["BinDirectory"] is { Length: > 0 } bin ? Path.GetFullPath(bin, builder.AppHostDirectory) : null;
         var port = settings.GetValue("Port", 0);
         if (port == 0)
             port = LoopbackPorts.PickFree();
-        var server = new EmbeddedPostgresResource(name, EmbeddedPostgresCommand.Program, dataDirectory, port, maxPoolSize);
+        var server = new EmbeddedPostgresResource(
+            name, EmbeddedPostgresCommand.Program, SectionName(name), dataDirectory, binDirectory, port, maxPoolSize);
         var healthCheck = $"{name}_check";
         builder.Services.AddHealthChecks().AddNpgSql($"{ServerConnectionString(server)};Database=postgres", name: healthCheck);
         IResourceBuilder<IPostgresServerResource> resource = builder.AddResource(server)
@@ -65,11 +67,8 @@ public static class PostgresServerExtensions
             })
             .WithIconName("DatabaseMultiple")
             .WithHealthCheck(healthCheck)
-            .OnBeforeResourceStarted(static async (resource, @event, cancellationToken) =>
-            {
-                var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
-                await PostgresDataFolder.PrepareAsync(resource.DataDirectory, logger, cancellationToken);
-            });
+            .OnBeforeResourceStarted(static (resource, @event, cancellationToken) =>
+                EmbeddedPostgresStartup.PrepareAsync(resource, @event, cancellationToken));
         return resource.WithProvisionedDatabases(builder);
     }
 

@@ -45,31 +45,22 @@ internal sealed class ServerAccount
             // setpriv execs the program itself (runuser would stay as its parent), so the pid we see is the server's.
             : Start("setpriv", [.. SwitchUserArguments(), "--", program, .. arguments]);
 
-    /// <summary>The command line (program first) that runs <paramref name="program"/> as the server user.</summary>
-    internal IEnumerable<string> CommandLineAsServer(string program, IEnumerable<string> arguments)
-    {
-        var startInfo = StartAsServer(program, arguments);
-        return [startInfo.FileName, .. startInfo.ArgumentList];
-    }
-
     /// <summary>
-    /// Hands <paramref name="folders"/> to the server user, after checking it can reach them. We do not open up
-    /// ancestors (chmod o+x) ourselves: widening access to someone's home folder is the owner's decision, so the
-    /// error names the folder and the command instead.
+    /// Checks that the server user may reach <paramref name="folder"/> (whether or not it exists yet): that it may enter
+    /// every existing folder above it. We do not open up ancestors (chmod o+x) ourselves: widening access to someone's
+    /// home folder is the owner's decision, so the error names the folder and the command instead.
     /// </summary>
-    internal async Task GrantAsync(IReadOnlyList<string> folders, CancellationToken cancellationToken)
+    /// <param name="settingName">The setting that chose <paramref name="folder"/>, for the error message.</param>
+    internal async Task EnsureCanReachAsync(string folder, string settingName, CancellationToken cancellationToken)
     {
         if (SwitchToUser is null)
         {
             return;
         }
 
-        // The folders themselves are about to become the server user's; what it must be allowed through is above them.
-        var ancestors = folders
-            .SelectMany(Ancestors)
-            .Except(folders.Select(Path.GetFullPath), StringComparer.Ordinal)
-            .OrderBy(folder => folder.Length)
-            .ToList();
+        // The folder itself is about to become the server user's; what it must be allowed through is above it. Folders
+        // not there yet will be created by us with the default mode, which lets everyone through.
+        var ancestors = Ancestors(folder).Where(Directory.Exists).OrderBy(ancestor => ancestor.Length).ToList();
         var probe = await ChildProcess.RunAsync(
             StartAsServer("sh", ["-c", """for d; do [ -x "$d" ] || { printf '%s' "$d"; exit 1; }; done""", "sh", .. ancestors]),
             cancellationToken);
@@ -77,16 +68,24 @@ internal sealed class ServerAccount
         {
             var blocked = probe.Output.Trim();
             throw new EmbeddedInfrastructureException(
-                $"PostgreSQL runs as the user '{SwitchToUser}' (it refuses root), which cannot reach '{folders[^1]}' " +
-                $"because it may not enter '{blocked}'. Choose a data folder it can reach (under /tmp, for example), " +
+                $"PostgreSQL runs as the user '{SwitchToUser}' (it refuses root), which cannot reach the data folder '{folder}' " +
+                $"because it may not enter '{blocked}'. Choose a data folder it can reach with {settingName} (under /tmp, for example), " +
                 $"or let it through with: chmod o+x '{blocked}'.");
         }
+    }
 
-        var chown = await ChildProcess.RunAsync(Start("chown", [$"{SwitchToUser}:{SwitchToUser}", .. folders]), cancellationToken);
+    /// <summary>Hands <paramref name="folder"/> to the server user (when the host runs as root; else it is ours already).</summary>
+    internal async Task GrantAsync(string folder, CancellationToken cancellationToken)
+    {
+        if (SwitchToUser is null)
+        {
+            return;
+        }
+
+        var chown = await ChildProcess.RunAsync(Start("chown", [$"{SwitchToUser}:{SwitchToUser}", folder]), cancellationToken);
         if (chown.ExitCode != 0)
         {
-            throw new EmbeddedInfrastructureException(
-                $"Could not give {string.Join(", ", folders.Select(folder => $"'{folder}'"))} to the user '{SwitchToUser}': {chown.Tail()}");
+            throw new EmbeddedInfrastructureException($"could not give the data folder '{folder}' to the user '{SwitchToUser}': {chown.Tail()}");
         }
     }
 
