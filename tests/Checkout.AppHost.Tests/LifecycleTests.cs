@@ -14,7 +14,7 @@ namespace Checkout.AppHost.Tests;
 public sealed partial class LifecycleTests
 {
     /// <summary>Generous: a cold start on two cores that other people's builds and tests share.</summary>
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(6);
 
     /// <summary>DCP notices that the app host is gone and stops everything; on a loaded machine that takes a while.</summary>
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(90);

@@ -13,21 +13,36 @@ public sealed class GatewayCheckout(HttpClient http)
 {
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(90);
 
-    /// <summary>Places an order of <paramref name="quantity"/> × <paramref name="sku"/> for <paramref name="customerId"/>; returns its id.</summary>
+    /// <summary>
+    /// Places an order of <paramref name="quantity"/> × <paramref name="sku"/> for <paramref name="customerId"/>; returns
+    /// its id. As a well-behaved client does, an answer of 502, 503 or 504 (a service behind the gateway did not answer
+    /// in time: a loaded machine) is retried with the same Idempotency-Key, which can never make a second order.
+    /// </summary>
     public async Task<string> PlaceAsync(string customerId, string sku = "SKU-1001", int quantity = 1, CancellationToken cancellationToken = default)
     {
         var token = await TokenAsync(customerId, cancellationToken);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+        var idempotencyKey = Guid.NewGuid().ToString();
+        var until = DateTime.UtcNow + SettleTimeout;
+        while (true)
         {
-            Content = JsonContent.Create(new { lines = new[] { new { sku, quantity } }, paymentToken = "tok_visa" }),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        using var placed = await http.SendAsync(request, cancellationToken);
-        if (placed.StatusCode != HttpStatusCode.Accepted)
-            throw new HttpRequestException($"POST /api/orders answered {(int)placed.StatusCode}: {await placed.Content.ReadAsStringAsync(cancellationToken)}");
-        var body = await placed.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-        return body.GetProperty("orderId").GetString() ?? throw new HttpRequestException("POST /api/orders answered no orderId.");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/orders")
+            {
+                Content = JsonContent.Create(new { lines = new[] { new { sku, quantity } }, paymentToken = "tok_visa" }),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+            using var placed = await http.SendAsync(request, cancellationToken);
+            if (placed.StatusCode == HttpStatusCode.Accepted)
+            {
+                var body = await placed.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+                return body.GetProperty("orderId").GetString() ?? throw new HttpRequestException("POST /api/orders answered no orderId.");
+            }
+
+            var retry = placed.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+            if (!retry || DateTime.UtcNow > until)
+                throw new HttpRequestException($"POST /api/orders answered {(int)placed.StatusCode}: {await placed.Content.ReadAsStringAsync(cancellationToken)}");
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
     }
 
     /// <summary>Polls GET /api/orders/{id} until the order's status is confirmed or cancelled, which it returns.</summary>
