@@ -30,7 +30,15 @@ public sealed partial class AppHostProcess : IAsyncDisposable
         BrowserToken = browserToken;
     }
 
+    /// <summary>The process started: the app host itself, or the <c>dotnet run</c> that runs it.</summary>
     public int Pid => _process.Id;
+
+    /// <summary>The app host's own process (below <c>dotnet run</c> when started through it), once it runs.</summary>
+    public int? AppHostPid =>
+        ProcessTable.Descendants(ProcessTable.Snapshot(), [Pid])
+            .FirstOrDefault(entry => entry.CommandLine.Split(' ')[0] is var program
+                && (program.EndsWith("/Checkout.AppHost", StringComparison.Ordinal) || program.EndsWith("Checkout.AppHost.dll", StringComparison.Ordinal)))
+            ?.Pid;
 
     /// <summary>
     /// The dashboard's login URL as the app host printed it (with DcpPublisher:RandomizePorts the dashboard's port is
@@ -60,14 +68,17 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     /// <summary>The repository's root folder (the one holding Checkout.sln), found upwards from the test's output.</summary>
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
+    /// <summary>The build configuration this assembly (and so the app host beside it) was built in.</summary>
+    public static string Configuration { get; } =
+        typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
     /// <summary>The app host's executable in its build output, of the configuration the tests were built in.</summary>
     public static string Executable { get; } = Path.Combine(
-        RepositoryRoot, "Checkout.AppHost", "bin",
-        typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug",
-        $"net{Environment.Version.Major}.{Environment.Version.Minor}", "Checkout.AppHost");
+        RepositoryRoot, "Checkout.AppHost", "bin", Configuration, $"net{Environment.Version.Major}.{Environment.Version.Minor}", "Checkout.AppHost");
 
     /// <summary>
-    /// Starts the app host with <paramref name="arguments"/> (its own settings, such as --Postgres:DataDirectory=...).
+    /// Starts the app host's executable with <paramref name="arguments"/> (its own settings, such as
+    /// --Postgres:DataDirectory=...) and the environment <c>dotnet run</c> would give it from its launch profile "http".
     /// The dashboard listens on free ports and takes <paramref name="browserToken"/> (a fresh one when null); the
     /// projects' endpoints get free ports too (DcpPublisher:RandomizePorts, which Aspire.Hosting.Testing sets as well).
     /// </summary>
@@ -75,25 +86,60 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     {
         if (!File.Exists(Executable))
             throw new FileNotFoundException($"The app host is not built: {Executable}. Build Checkout.AppHost first.", Executable);
+        var startInfo = new ProcessStartInfo(Executable);
+        var profile = LaunchProfile("http");
+        foreach (var (name, value) in profile.Environment)
+            startInfo.Environment[name] = value;
+        return Start(startInfo, arguments, log, browserToken);
+    }
+
+    /// <summary>
+    /// Starts the app host exactly as the README says, <c>dotnet run --project Checkout.AppHost</c> (its launch profile,
+    /// and the build's up-to-date check), in the configuration the caller was built in; otherwise as <see cref="Start"/>.
+    /// </summary>
+    public static AppHostProcess StartWithDotnetRun(IReadOnlyList<string> arguments, Action<string>? log = null, string? browserToken = null)
+    {
+        var startInfo = new ProcessStartInfo("dotnet");
+        foreach (var argument in (string[])["run", "--project", Path.Combine(RepositoryRoot, "Checkout.AppHost"), "--configuration", Configuration, "--launch-profile", "http"])
+            startInfo.ArgumentList.Add(argument);
+        return Start(startInfo, arguments, log, browserToken, throughDotnetRun: true);
+    }
+
+    private static AppHostProcess Start(
+        ProcessStartInfo startInfo, IReadOnlyList<string> arguments, Action<string>? log, string? browserToken, bool throughDotnetRun = false)
+    {
         browserToken ??= Guid.NewGuid().ToString("N");
-        var startInfo = new ProcessStartInfo(Executable)
+        startInfo.WorkingDirectory = RepositoryRoot;
+        startInfo.UseShellExecute = false;
+        startInfo.RedirectStandardInput = true;
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+
+        // The launch profile's three dashboard addresses, on free ports; with dotnet run, -e overrides the profile's values.
+        var profile = LaunchProfile("http");
+        var environment = profile.Environment
+            .Where(variable => variable.Value.Contains("://", StringComparison.Ordinal))
+            .ToDictionary(variable => variable.Key, variable => ReplacePort(variable.Value), StringComparer.Ordinal);
+        environment["ASPNETCORE_URLS"] = ReplacePort(profile.ApplicationUrl);
+        environment["ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN"] = browserToken;
+        foreach (var (name, value) in environment)
         {
-            WorkingDirectory = RepositoryRoot,
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+            if (throughDotnetRun)
+            {
+                startInfo.ArgumentList.Add("--environment");
+                startInfo.ArgumentList.Add($"{name}={value}");
+            }
+            else
+            {
+                startInfo.Environment[name] = value;
+            }
+        }
+
+        if (throughDotnetRun)
+            startInfo.ArgumentList.Add("--");
         foreach (var argument in arguments)
             startInfo.ArgumentList.Add(argument);
         startInfo.ArgumentList.Add("--DcpPublisher:RandomizePorts=true");
-
-        // What dotnet run gives the app host from its launch profile, with the dashboard's three ports replaced by free ones.
-        var profile = LaunchProfile("http");
-        foreach (var (name, value) in profile.Environment)
-            startInfo.Environment[name] = ReplacePort(value);
-        startInfo.Environment["ASPNETCORE_URLS"] = ReplacePort(profile.ApplicationUrl);
-        startInfo.Environment["ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN"] = browserToken;
         // No colour codes in the lines the tests read.
         startInfo.Environment["DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION"] = "false";
         startInfo.Environment["NO_COLOR"] = "1";
@@ -105,7 +151,7 @@ public sealed partial class AppHostProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        host._log($"Started the app host, pid {process.Id}: {Executable} {string.Join(' ', startInfo.ArgumentList)}");
+        host._log($"Started the app host, pid {process.Id}: {startInfo.FileName} {string.Join(' ', startInfo.ArgumentList)}");
         return host;
     }
 
@@ -163,8 +209,13 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     /// <summary>Sends SIGTERM, as a service manager or <c>kill</c> does.</summary>
     public void Terminate() => Signal(Signals.Terminate);
 
-    /// <summary>Sends SIGKILL: the app host ends at once, with no chance to stop anything.</summary>
-    public void KillHard() => Signal(Signals.Kill);
+    /// <summary>Sends SIGKILL: the app host ends at once, with no chance to stop anything (and dotnet run, if any, after it).</summary>
+    public void KillHard()
+    {
+        Signal(Signals.Kill);
+        if (!_process.HasExited)
+            _ = Kill(Pid, Signals.Kill);
+    }
 
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)
     {
@@ -236,10 +287,14 @@ public sealed partial class AppHostProcess : IAsyncDisposable
         _log("apphost| " + line);
     }
 
+    // To the app host itself: what dotnet run does with a signal is not what is under test.
     private void Signal(int signal)
     {
-        if (!_process.HasExited && Kill(_process.Id, signal) != 0)
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        if (_process.HasExited)
+            return;
+        var pid = AppHostPid ?? Pid;
+        if (Kill(pid, signal) != 0)
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     private static string ReplacePort(string text) =>

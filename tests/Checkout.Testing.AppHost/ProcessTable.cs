@@ -38,15 +38,18 @@ public static class ProcessTable
     public static bool IsRunning(Entry entry) => Read(entry.Pid)?.CommandLine == entry.CommandLine;
 
     /// <summary>
-    /// The processes an app host runs: its own tree and the tree of each DCP API server that monitors it. DCP's server
+    /// The processes an app host runs: its own tree (from <c>dotnet run</c> down, when started so) and the tree of each
+    /// DCP API server that monitors a process of it. DCP's server
     /// detaches from the app host (its parent becomes init), so it is found by its <c>--monitor &lt;pid&gt;</c> argument;
     /// the controllers, the dashboard, the executables (PostgreSQL) and the projects descend from it.
     /// </summary>
     public static IReadOnlyList<Entry> SystemOf(int appHostPid)
     {
         var table = Snapshot();
-        var roots = table.Where(entry => entry.Pid == appHostPid || MonitorsPid(entry, appHostPid)).Select(entry => entry.Pid);
-        return Descendants(table, roots);
+        // The pid DCP watches is the app host's, which runs below `dotnet run` when started through it.
+        var tree = Descendants(table, [appHostPid]).Select(entry => entry.Pid).ToHashSet();
+        var servers = table.Where(entry => tree.Any(pid => MonitorsPid(entry, pid))).Select(entry => entry.Pid);
+        return Descendants(table, [appHostPid, .. servers]);
     }
 
     /// <summary><paramref name="roots"/> and every process below them in <paramref name="table"/>.</summary>
