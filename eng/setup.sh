@@ -22,6 +22,9 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 # python3 sums the test results into eng/test.sh's closing line.
 command -v python3 >/dev/null || missing+=(python3)
+# Debian's chromium is the browser Microsoft.Playwright drives in tests/Checkout.Dashboard.Tests (playwright install
+# downloads browsers from a site these machines cannot reach).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 # Extra Debian packages a caller needs (the benchmarks pass nghttp2-client for h2load, for example).
 for pkg in "$@"; do
   installed "$pkg" || missing+=("$pkg")

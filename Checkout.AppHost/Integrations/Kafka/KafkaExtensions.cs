@@ -31,10 +31,23 @@ public static class KafkaExtensions
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
         if (builder.ExecutionContext.IsPublishMode)
             return AddContainer(builder, name);
-        var settings = builder.Configuration.GetSection(char.ToUpperInvariant(name[0]) + name[1..]);
-        return settings.GetValue("Mode", InfrastructureMode.Embedded) == InfrastructureMode.Embedded
-            ? AddEmbedded(builder, name, topics, partitions, settings.GetValue("Brokers", 1))
-            : builder.AddConnectionString(name);
+        var section = char.ToUpperInvariant(name[0]) + name[1..];
+        var mode = builder.Configuration.GetSection(section).GetValue("Mode", InfrastructureMode.Embedded);
+        return mode == InfrastructureMode.Embedded ? AddEmbedded(builder, name, topics, partitions, builder.Configuration.GetSection(section).GetValue("Brokers", 1)) : AddExternal(builder, name, section);
+    }
+
+    private static IResourceBuilder<IResourceWithConnectionString> AddExternal(IDistributedApplicationBuilder builder, string name, string section)
+    {
+        // Without this check a missing value stops nothing: the app host starts, waits for the parameter's value (which
+        // only the dashboard asks for), the services wait for the broker, and the console says nothing of why.
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(name)))
+        {
+            throw new DistributedApplicationException(
+                $"{section}:Mode is External but no connection string was given: set ConnectionStrings:{name} to the bootstrap " +
+                $"servers (for example --ConnectionStrings:{name}=broker1:9092,broker2:9092).");
+        }
+
+        return builder.AddConnectionString(name);
     }
 
     private static IResourceBuilder<IResourceWithConnectionString> AddEmbedded(

@@ -135,8 +135,10 @@ public static class PostgresServerExtensions
     {
         var builder = server.ApplicationBuilder;
         var database = new ProvisionedDatabaseResource(name, server.Resource);
+        // Known once the server is ready. Not from ConnectionStringAvailableEvent: Aspire raises it for resources DCP
+        // runs (and their children), so with an external server it never came and the databases never became healthy.
         string? connectionString = null;
-        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(database, async (_, cancellationToken) =>
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server.Resource, async (_, cancellationToken) =>
             connectionString = await database.ConnectionStringExpression.GetValueAsync(cancellationToken));
         var healthCheck = $"{name}_check";
         builder.Services.AddHealthChecks().AddNpgSql(
