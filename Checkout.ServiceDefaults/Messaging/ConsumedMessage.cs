@@ -6,12 +6,12 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// <summary>An event received from Kafka: its envelope and where it was read from.</summary>
 public sealed class ConsumedMessage
 {
-    private readonly Envelope envelope;
-    private IMessage? payload;
+    private readonly Envelope _envelope;
+    private IMessage? _payload;
 
     internal ConsumedMessage(Envelope envelope, Guid messageId, string topic, int partition, long offset, string key)
     {
-        this.envelope = envelope;
+        _envelope = envelope;
         MessageId = messageId;
         Topic = topic;
         Partition = partition;
@@ -21,11 +21,11 @@ public sealed class ConsumedMessage
 
     public Guid MessageId { get; }
     /// <summary>Full protobuf name of the payload, for example "checkout.orders.v1.OrderPlaced".</summary>
-    public string Type => envelope.Type;
-    public string Source => envelope.Source;
-    public DateTimeOffset Time => envelope.Time?.ToDateTimeOffset() ?? default;
-    public string CorrelationId => envelope.CorrelationId;
-    public int SchemaVersion => envelope.SchemaVersion;
+    public string Type => _envelope.Type;
+    public string Source => _envelope.Source;
+    public DateTimeOffset Time => _envelope.Time?.ToDateTimeOffset() ?? default;
+    public string CorrelationId => _envelope.CorrelationId;
+    public int SchemaVersion => _envelope.SchemaVersion;
     public string Topic { get; }
     public int Partition { get; }
     public long Offset { get; }
@@ -33,20 +33,20 @@ public sealed class ConsumedMessage
     public string Key { get; }
 
     /// <summary>Whether the payload is a <typeparamref name="T"/>.</summary>
-    public bool Is<T>() where T : IMessage<T>, new() => envelope.Type == PayloadType<T>.Name;
+    public bool Is<T>() where T : IMessage<T>, new() => _envelope.Type == PayloadType<T>.Name;
 
     /// <summary>The payload as <typeparamref name="T"/>; a payload of another type or one that cannot be parsed is a poison message.</summary>
     /// <remarks>Parsed once: a handler's PrepareAsync and HandleAsync both read it.</remarks>
     public T Payload<T>() where T : IMessage<T>, new()
     {
         if (!Is<T>())
-            throw new PoisonMessageException($"Message {MessageId} is a {envelope.Type}, not a {PayloadType<T>.Name}.");
-        if (payload is T parsed)
+            throw new PoisonMessageException($"Message {MessageId} is a {_envelope.Type}, not a {PayloadType<T>.Name}.");
+        if (_payload is T parsed)
             return parsed;
         try
         {
-            parsed = PayloadType<T>.Parser.ParseFrom(envelope.Payload);
-            payload = parsed;
+            parsed = PayloadType<T>.Parser.ParseFrom(_envelope.Payload);
+            _payload = parsed;
             return parsed;
         }
         catch (InvalidProtocolBufferException exception)

@@ -1,16 +1,16 @@
-using Checkout.Contracts;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Checkout.Contracts;
 using Checkout.Contracts.Messaging.V1;
 using Checkout.ServiceDefaults.Postgres;
 using Confluent.Kafka;
 using Dapper;
 using Google.Protobuf;
-using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Checkout.ServiceDefaults.Messaging;
 

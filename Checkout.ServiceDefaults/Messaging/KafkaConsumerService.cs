@@ -1,10 +1,10 @@
 using Confluent.Kafka;
-using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Checkout.ServiceDefaults.Messaging;
 
@@ -19,29 +19,29 @@ internal sealed partial class KafkaConsumerService : BackgroundService, IHealthC
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
 
-    private readonly ConsumerRegistration registration;
-    private readonly KafkaConnection kafka;
-    private readonly MessagingOptions settings;
-    private readonly InboxProcessor processor;
-    private readonly ILogger<KafkaConsumerService> logger;
-    private readonly string group;
+    private readonly ConsumerRegistration _registration;
+    private readonly KafkaConnection _kafka;
+    private readonly MessagingOptions _settings;
+    private readonly InboxProcessor _processor;
+    private readonly ILogger<KafkaConsumerService> _logger;
+    private readonly string _group;
     // Touched only by the consume loop thread (rebalance handlers run inside Consume on that thread).
-    private readonly Dictionary<TopicPartition, PartitionLane> lanes = [];
-    private readonly HashSet<TopicPartition> paused = [];
-    private volatile bool running;
-    private volatile bool connected;
-    private volatile string? lastError;
+    private readonly Dictionary<TopicPartition, PartitionLane> _lanes = [];
+    private readonly HashSet<TopicPartition> _paused = [];
+    private volatile bool _running;
+    private volatile bool _connected;
+    private volatile string? _lastError;
 
     public KafkaConsumerService(ConsumerRegistration registration, KafkaConnection kafka, NpgsqlDataSource dataSource, KafkaProducer producer,
         IServiceScopeFactory scopes, MessagingTelemetry telemetry, IOptions<MessagingOptions> options, ILogger<KafkaConsumerService> logger,
         Outbox? outbox = null)
     {
-        this.registration = registration;
-        this.kafka = kafka;
-        this.logger = logger;
-        settings = options.Value;
-        group = settings.ServiceName!;
-        processor = new InboxProcessor(registration, group, dataSource, producer, outbox, scopes, telemetry, settings.Consumers, logger);
+        _registration = registration;
+        _kafka = kafka;
+        _logger = logger;
+        _settings = options.Value;
+        _group = _settings.ServiceName!;
+        _processor = new InboxProcessor(_registration, _group, dataSource, producer, outbox, scopes, telemetry, _settings.Consumers, _logger);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -50,47 +50,47 @@ internal sealed partial class KafkaConsumerService : BackgroundService, IHealthC
 
     private void ConsumeLoop(CancellationToken stoppingToken)
     {
-        var config = new ConsumerConfig(new Dictionary<string, string>(settings.Consumer))
+        var config = new ConsumerConfig(new Dictionary<string, string>(_settings.Consumer))
         {
-            BootstrapServers = kafka.BootstrapServers,
-            GroupId = group,
+            BootstrapServers = _kafka.BootstrapServers,
+            GroupId = _group,
             EnableAutoCommit = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
         };
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
             .SetErrorHandler((_, error) => OnError(error))
-            .SetLogHandler((_, message) => LogClient(logger, message.Facility, message.Message))
+            .SetLogHandler((_, message) => LogClient(_logger, message.Facility, message.Message))
             .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition)))
             .SetPartitionsLostHandler((_, partitions) => OnLost(partitions.Select(p => p.TopicPartition)))
             .Build();
-        consumer.Subscribe(registration.Topics);
-        running = true;
-        LogStarted(logger, group, string.Join(", ", registration.Topics));
+        consumer.Subscribe(_registration.Topics);
+        _running = true;
+        LogStarted(_logger, _group, string.Join(", ", _registration.Topics));
         try
         {
-            var nextCommit = DateTime.UtcNow + settings.Consumers.CommitInterval;
+            var nextCommit = DateTime.UtcNow + _settings.Consumers.CommitInterval;
             while (!stoppingToken.IsCancellationRequested)
             {
                 Poll(consumer);
                 ResumeDrainedPartitions(consumer);
                 if (DateTime.UtcNow >= nextCommit)
                 {
-                    Commit(consumer, lanes.Values);
+                    Commit(consumer, _lanes.Values);
                     ProbeConnection(consumer);
-                    nextCommit = DateTime.UtcNow + settings.Consumers.CommitInterval;
+                    nextCommit = DateTime.UtcNow + _settings.Consumers.CommitInterval;
                 }
             }
             // Shutdown: finish the messages in hand, commit, then leave the group.
-            OnRevoked(consumer, lanes.Keys.ToList());
+            OnRevoked(consumer, _lanes.Keys.ToList());
             consumer.Close();
         }
         finally
         {
-            running = false;
-            foreach (var lane in lanes.Values)
+            _running = false;
+            foreach (var lane in _lanes.Values)
                 lane.AbandonAsync().Wait();
-            lanes.Clear();
+            _lanes.Clear();
         }
     }
 
@@ -103,67 +103,67 @@ internal sealed partial class KafkaConsumerService : BackgroundService, IHealthC
         }
         catch (ConsumeException exception) when (!exception.Error.IsFatal)
         {
-            LogConsumeError(logger, exception.Error.Code, exception.Error.Reason);
+            LogConsumeError(_logger, exception.Error.Code, exception.Error.Reason);
             return;
         }
         if (result is null)
             return;
-        connected = true;
-        if (!lanes.TryGetValue(result.TopicPartition, out var lane))
+        _connected = true;
+        if (!_lanes.TryGetValue(result.TopicPartition, out var lane))
             return; // not (or no longer) assigned here: the partition's owner reads it from the committed offset
         if (lane.Worker.IsFaulted)
             throw new InvalidOperationException($"The worker of {lane.TopicPartition} failed.", lane.Worker.Exception);
         lane.Enqueue(result);
-        if (lane.Buffered >= settings.Consumers.MaxBufferedPerPartition && paused.Add(result.TopicPartition))
+        if (lane.Buffered >= _settings.Consumers.MaxBufferedPerPartition && _paused.Add(result.TopicPartition))
             consumer.Pause([result.TopicPartition]);
     }
 
     private void ResumeDrainedPartitions(IConsumer<string, byte[]> consumer)
     {
-        if (paused.Count == 0)
+        if (_paused.Count == 0)
             return;
-        var drained = paused.Where(tp => lanes[tp].Buffered <= settings.Consumers.MaxBufferedPerPartition / 2).ToList();
+        var drained = _paused.Where(tp => _lanes[tp].Buffered <= _settings.Consumers.MaxBufferedPerPartition / 2).ToList();
         if (drained.Count == 0)
             return;
         consumer.Resume(drained);
-        paused.ExceptWith(drained);
+        _paused.ExceptWith(drained);
     }
 
     private void OnAssigned(List<TopicPartition> partitions)
     {
-        connected = true;
+        _connected = true;
         foreach (var partition in partitions)
-            lanes[partition] = new PartitionLane(partition, settings.Consumers.MaxBatchSize, processor.ProcessAsync);
-        LogAssigned(logger, group, string.Join(", ", partitions));
+            _lanes[partition] = new PartitionLane(partition, _settings.Consumers.MaxBatchSize, _processor.ProcessAsync);
+        LogAssigned(_logger, _group, string.Join(", ", partitions));
     }
 
     private void OnRevoked(IConsumer<string, byte[]> consumer, IEnumerable<TopicPartition> partitions)
     {
-        var revoked = partitions.Where(lanes.ContainsKey).Select(tp => lanes[tp]).ToList();
+        var revoked = partitions.Where(_lanes.ContainsKey).Select(tp => _lanes[tp]).ToList();
         if (revoked.Count == 0)
             return;
         Task.WaitAll(revoked.Select(lane => lane.DrainAsync()));
         Commit(consumer, revoked);
         Release(revoked);
-        LogRevoked(logger, group, string.Join(", ", revoked.Select(lane => lane.TopicPartition)));
+        LogRevoked(_logger, _group, string.Join(", ", revoked.Select(lane => lane.TopicPartition)));
     }
 
     private void OnLost(IEnumerable<TopicPartition> partitions)
     {
-        var lost = partitions.Where(lanes.ContainsKey).Select(tp => lanes[tp]).ToList();
+        var lost = partitions.Where(_lanes.ContainsKey).Select(tp => _lanes[tp]).ToList();
         if (lost.Count == 0)
             return;
         Task.WaitAll(lost.Select(lane => lane.AbandonAsync()));
         Release(lost);
-        LogLost(logger, group, string.Join(", ", lost.Select(lane => lane.TopicPartition)));
+        LogLost(_logger, _group, string.Join(", ", lost.Select(lane => lane.TopicPartition)));
     }
 
     private void Release(List<PartitionLane> released)
     {
         foreach (var lane in released)
         {
-            lanes.Remove(lane.TopicPartition);
-            paused.Remove(lane.TopicPartition);
+            _lanes.Remove(lane.TopicPartition);
+            _paused.Remove(lane.TopicPartition);
             lane.Dispose();
         }
     }
@@ -183,26 +183,26 @@ internal sealed partial class KafkaConsumerService : BackgroundService, IHealthC
         {
             consumer.Commit(offsets);
             foreach (var offset in offsets)
-                if (lanes.TryGetValue(offset.TopicPartition, out var lane))
+                if (_lanes.TryGetValue(offset.TopicPartition, out var lane))
                     lane.CommittedOffset = offset.Offset.Value;
-            connected = true;
+            _connected = true;
         }
         catch (KafkaException exception)
         {
             // Retried at the next interval; if the partition moves first, its new owner skips the handled messages by the inbox.
-            LogCommitFailed(logger, exception.Error.Code, exception.Error.Reason);
+            LogCommitFailed(_logger, exception.Error.Code, exception.Error.Reason);
         }
     }
 
     // After "all brokers down", a quick metadata question tells when the broker is reachable again.
     private void ProbeConnection(IConsumer<string, byte[]> consumer)
     {
-        if (connected || lanes.Count == 0)
+        if (_connected || _lanes.Count == 0)
             return;
         try
         {
-            consumer.QueryWatermarkOffsets(lanes.Keys.First(), TimeSpan.FromMilliseconds(500));
-            connected = true;
+            consumer.QueryWatermarkOffsets(_lanes.Keys.First(), TimeSpan.FromMilliseconds(500));
+            _connected = true;
         }
         catch (KafkaException)
         {
@@ -214,20 +214,20 @@ internal sealed partial class KafkaConsumerService : BackgroundService, IHealthC
     {
         if (error.Code == ErrorCode.Local_AllBrokersDown || error.IsFatal)
         {
-            connected = false;
-            lastError = error.Reason;
+            _connected = false;
+            _lastError = error.Reason;
         }
-        LogClientError(logger, error.Code, error.Reason);
+        LogClientError(_logger, error.Code, error.Reason);
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var topics = string.Join(", ", registration.Topics);
-        return Task.FromResult(!running
+        var topics = string.Join(", ", _registration.Topics);
+        return Task.FromResult(!_running
             ? new HealthCheckResult(context.Registration.FailureStatus, $"The consumer of {topics} is not running.")
-            : !connected
-                ? new HealthCheckResult(context.Registration.FailureStatus, $"The consumer of {topics} cannot reach the broker: {lastError ?? "not connected yet"}.")
-                : HealthCheckResult.Healthy($"Consuming {topics} in group {group}."));
+            : !_connected
+                ? new HealthCheckResult(context.Registration.FailureStatus, $"The consumer of {topics} cannot reach the broker: {_lastError ?? "not connected yet"}.")
+                : HealthCheckResult.Healthy($"Consuming {topics} in group {_group}."));
     }
 
     [LoggerMessage(LogLevel.Information, "Consumer group {Group} subscribed to {Topics}")]

@@ -10,9 +10,9 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// </summary>
 internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions<MessagingOptions> options, ILogger<KafkaProducer> logger) : IDisposable
 {
-    private readonly Lock gate = new();
-    private IProducer<string, byte[]>? producer;
-    private bool disposed;
+    private readonly Lock _gate = new();
+    private IProducer<string, byte[]>? _producer;
+    private bool _disposed;
 
     /// <summary>Publishes through the current producer; a fatal error replaces that producer (and only it) for the next call.</summary>
     public async Task<DeliveryResult<string, byte[]>> ProduceAsync(string topic, Message<string, byte[]> message, CancellationToken cancellationToken)
@@ -34,12 +34,12 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
     // at once would stop the delivery reports that their callers, such as an outbox round, are waiting for.
     private void Replace(IProducer<string, byte[]> failed, KafkaException exception)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (!ReferenceEquals(producer, failed))
+            if (!ReferenceEquals(_producer, failed))
                 return;
             LogFatal(logger, exception.Message);
-            producer = null;
+            _producer = null;
         }
         _ = Task.Run(() =>
         {
@@ -57,10 +57,10 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
 
     private IProducer<string, byte[]> Current()
     {
-        lock (gate)
+        lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return producer ??= Build();
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _producer ??= Build();
         }
     }
 
@@ -86,12 +86,12 @@ internal sealed partial class KafkaProducer(KafkaConnection connection, IOptions
 
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            disposed = true;
-            producer?.Flush(TimeSpan.FromSeconds(5));
-            producer?.Dispose();
-            producer = null;
+            _disposed = true;
+            _producer?.Flush(TimeSpan.FromSeconds(5));
+            _producer?.Dispose();
+            _producer = null;
         }
     }
 

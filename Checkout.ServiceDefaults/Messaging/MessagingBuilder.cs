@@ -8,17 +8,17 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// <summary>Adds the outbox and consumers to the messaging set up by AddKafkaMessaging.</summary>
 public sealed class MessagingBuilder(IServiceCollection services)
 {
-    private readonly HashSet<string> consumedTopics = new(StringComparer.Ordinal);
-    private bool outboxAdded;
+    private readonly HashSet<string> _consumedTopics = new(StringComparer.Ordinal);
+    private bool _outboxAdded;
 
     public IServiceCollection Services { get; } = services;
 
     /// <summary>Adds <see cref="IOutbox"/> (write events in your transaction) and the dispatcher that publishes them.</summary>
     public MessagingBuilder AddOutbox()
     {
-        if (outboxAdded)
+        if (_outboxAdded)
             throw new InvalidOperationException("AddOutbox has already been called.");
-        outboxAdded = true;
+        _outboxAdded = true;
         Services.AddSingleton<OutboxSignal>();
         Services.AddSingleton<Outbox>();
         Services.AddSingleton<IOutbox>(provider => provider.GetRequiredService<Outbox>());
@@ -36,7 +36,7 @@ public sealed class MessagingBuilder(IServiceCollection services)
         if (topics is not { Length: > 0 } || topics.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("A consumer needs at least one topic name, and no empty one.", nameof(topics));
         foreach (var topic in topics)
-            if (!consumedTopics.Add(topic))
+            if (!_consumedTopics.Add(topic))
                 throw new InvalidOperationException($"Topic '{topic}' already has a consumer in this service: one group reads each message once.");
 
         var registration = new ConsumerRegistration(typeof(THandler), topics);

@@ -1,8 +1,8 @@
 using Dapper;
-using Npgsql;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Checkout.ServiceDefaults.Messaging;
 
@@ -13,12 +13,12 @@ internal sealed partial class MessagingMaintenance(
     IOptions<MessagingOptions> options,
     ILogger<MessagingMaintenance> logger) : BackgroundService
 {
-    private readonly OutboxOptions settings = options.Value.Outbox;
+    private readonly OutboxOptions _settings = options.Value.Outbox;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var nextCleanup = DateTimeOffset.MinValue;
-        using var timer = new PeriodicTimer(settings.StatisticsInterval);
+        using var timer = new PeriodicTimer(_settings.StatisticsInterval);
         do
         {
             try
@@ -27,7 +27,7 @@ internal sealed partial class MessagingMaintenance(
                 if (DateTimeOffset.UtcNow >= nextCleanup)
                 {
                     await CleanUpAsync(stoppingToken);
-                    nextCleanup = DateTimeOffset.UtcNow + settings.CleanupInterval;
+                    nextCleanup = DateTimeOffset.UtcNow + _settings.CleanupInterval;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -62,7 +62,7 @@ internal sealed partial class MessagingMaintenance(
             """
             DELETE FROM messaging.outbox WHERE sent_at < now() - @retention;
             DELETE FROM messaging.inbox WHERE handled_at < now() - @retention;
-            """, new { retention = settings.Retention }, cancellationToken: cancellationToken));
+            """, new { retention = _settings.Retention }, cancellationToken: cancellationToken));
         if (deleted > 0)
             LogCleanedUp(logger, deleted);
     }

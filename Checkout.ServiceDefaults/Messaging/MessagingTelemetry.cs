@@ -15,31 +15,31 @@ public sealed class MessagingTelemetry
 
     internal static readonly ActivitySource Source = new(Name);
 
-    private readonly Counter<long> sent;
-    private readonly Counter<long> consumed;
-    private readonly Counter<long> retried;
-    private readonly Counter<long> deadLettered;
-    private readonly Histogram<double> processDuration;
+    private readonly Counter<long> _sent;
+    private readonly Counter<long> _consumed;
+    private readonly Counter<long> _retried;
+    private readonly Counter<long> _deadLettered;
+    private readonly Histogram<double> _processDuration;
 
     public MessagingTelemetry(IMeterFactory meterFactory, OutboxStatistics outboxStatistics)
     {
         var meter = meterFactory.Create(Name);
-        sent = meter.CreateCounter<long>("messaging.client.sent.messages", "{message}", "Events published from the outbox and acknowledged by the broker.");
-        consumed = meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Messages handled to completion (including duplicates skipped by the inbox).");
-        retried = meter.CreateCounter<long>("checkout.messaging.retries", "{attempt}", "Handler attempts that failed and were retried.");
-        deadLettered = meter.CreateCounter<long>("checkout.messaging.dead_lettered", "{message}", "Messages sent to a dead-letter topic.");
-        processDuration = meter.CreateHistogram<double>("messaging.process.duration", "s", "Duration of handling one message.");
+        _sent = meter.CreateCounter<long>("messaging.client.sent.messages", "{message}", "Events published from the outbox and acknowledged by the broker.");
+        _consumed = meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Messages handled to completion (including duplicates skipped by the inbox).");
+        _retried = meter.CreateCounter<long>("checkout.messaging.retries", "{attempt}", "Handler attempts that failed and were retried.");
+        _deadLettered = meter.CreateCounter<long>("checkout.messaging.dead_lettered", "{message}", "Messages sent to a dead-letter topic.");
+        _processDuration = meter.CreateHistogram<double>("messaging.process.duration", "s", "Duration of handling one message.");
         meter.CreateObservableGauge("checkout.messaging.outbox.backlog", () => outboxStatistics.Current.Backlog, "{message}", "Outbox rows not yet published.");
         meter.CreateObservableGauge("checkout.messaging.outbox.oldest_age", () => outboxStatistics.Current.OldestAge.TotalSeconds, "s", "Age of the oldest unpublished outbox row.");
     }
 
-    internal void Sent(string topic) => sent.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", topic));
-    internal void Consumed(string topic, string group) => consumed.Add(1, Destination(topic), Group(group));
-    internal void Retried(string topic, string group) => retried.Add(1, Destination(topic), Group(group));
-    internal void DeadLettered(string topic, string group) => deadLettered.Add(1, Destination(topic), Group(group));
+    internal void Sent(string topic) => _sent.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", topic));
+    internal void Consumed(string topic, string group) => _consumed.Add(1, Destination(topic), Group(group));
+    internal void Retried(string topic, string group) => _retried.Add(1, Destination(topic), Group(group));
+    internal void DeadLettered(string topic, string group) => _deadLettered.Add(1, Destination(topic), Group(group));
 
     internal void Processed(string topic, string group, TimeSpan duration) =>
-        processDuration.Record(duration.TotalSeconds, Destination(topic), Group(group), new("messaging.system", "kafka"));
+        _processDuration.Record(duration.TotalSeconds, Destination(topic), Group(group), new("messaging.system", "kafka"));
 
     private static KeyValuePair<string, object?> Destination(string topic) => new("messaging.destination.name", topic);
     private static KeyValuePair<string, object?> Group(string group) => new("messaging.consumer.group.name", group);

@@ -20,8 +20,8 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
     /// <summary>Version of the envelope layout (see envelope.proto: additive changes keep it).</summary>
     public const int EnvelopeSchemaVersion = 1;
 
-    private readonly string source = options.Value.ServiceName!;
-    private readonly ConditionalWeakTable<NpgsqlTransaction, List<PendingEvent>> buffered = new();
+    private readonly string _source = options.Value.ServiceName!;
+    private readonly ConditionalWeakTable<NpgsqlTransaction, List<PendingEvent>> _buffered = new();
 
     private sealed record PendingEvent(Guid MessageId, string Topic, string Key, byte[] Envelope, string? TraceParent, string? TraceState);
 
@@ -40,7 +40,7 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         {
             MessageId = messageId.ToString(),
             Type = @event.Descriptor.FullName,
-            Source = source,
+            Source = _source,
             Time = Timestamp.FromDateTimeOffset(timeProvider.GetUtcNow()),
             CorrelationId = correlationId ?? key,
             SchemaVersion = EnvelopeSchemaVersion,
@@ -49,7 +49,7 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         var activity = Activity.Current;
         var traceParent = activity?.IdFormat == ActivityIdFormat.W3C ? activity.Id : null;
         var pending = new PendingEvent(messageId, topic, key, envelope.ToByteArray(), traceParent, traceParent is null ? null : activity!.TraceStateString);
-        if (buffered.TryGetValue(transaction, out var events))
+        if (_buffered.TryGetValue(transaction, out var events))
         {
             events.Add(pending);
             return messageId;
@@ -79,13 +79,13 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
     /// </summary>
     public BufferScope Buffer(NpgsqlTransaction transaction)
     {
-        buffered.AddOrUpdate(transaction, []);
+        _buffered.AddOrUpdate(transaction, []);
         return new BufferScope(this, transaction);
     }
 
     public readonly struct BufferScope(Outbox outbox, NpgsqlTransaction transaction) : IDisposable
     {
-        public void Dispose() => outbox.buffered.Remove(transaction);
+        public void Dispose() => outbox._buffered.Remove(transaction);
     }
 
     /// <summary>
@@ -95,9 +95,9 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
     /// </summary>
     public int AddBufferedEvents(NpgsqlTransaction transaction, NpgsqlBatch batch)
     {
-        if (!buffered.TryGetValue(transaction, out var events))
+        if (!_buffered.TryGetValue(transaction, out var events))
             return 0;
-        buffered.Remove(transaction);
+        _buffered.Remove(transaction);
         if (events.Count == 0)
             return 0;
         batch.BatchCommands.Add(new NpgsqlBatchCommand(

@@ -48,14 +48,14 @@ internal sealed partial class OutboxDispatcher(
         LIMIT @limit
         """;
 
-    private readonly OutboxOptions settings = options.Value.Outbox;
+    private readonly OutboxOptions _settings = options.Value.Outbox;
 
     private sealed record OutboxRow(long Sequence, Guid MessageId, string Topic, string MessageKey, byte[] Envelope, string? TraceParent, string? TraceState);
 
     private readonly record struct Round(int Published, bool Failed);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(_ => DispatchLoopAsync(stoppingToken)));
+        Task.WhenAll(Enumerable.Range(0, _settings.Concurrency).Select(_ => DispatchLoopAsync(stoppingToken)));
 
     private async Task DispatchLoopAsync(CancellationToken stoppingToken)
     {
@@ -81,14 +81,14 @@ internal sealed partial class OutboxDispatcher(
             {
                 if (round.Failed)
                 {
-                    await Task.Delay(Backoff.Delay(++failedRounds, settings.RetryMinDelay, settings.RetryMaxDelay), stoppingToken);
+                    await Task.Delay(Backoff.Delay(++failedRounds, _settings.RetryMinDelay, _settings.RetryMaxDelay), stoppingToken);
                     continue;
                 }
                 failedRounds = 0;
                 // A round that published anything is followed by another at once: a key's next event, committed while
                 // this round still held its predecessor, was not eligible yet and its wake-up has already been spent.
                 if (round.Published == 0)
-                    await signal.WaitAsync(settings.PollInterval, stoppingToken);
+                    await signal.WaitAsync(_settings.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -102,7 +102,7 @@ internal sealed partial class OutboxDispatcher(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = (await connection.QueryAsync<OutboxRow>(new CommandDefinition(
-            ClaimSql, new { limit = settings.BatchSize }, transaction, cancellationToken: cancellationToken))).AsList();
+            ClaimSql, new { limit = _settings.BatchSize }, transaction, cancellationToken: cancellationToken))).AsList();
         if (rows.Count == 0)
             return new Round(0, Failed: false);
 

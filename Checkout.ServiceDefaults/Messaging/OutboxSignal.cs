@@ -12,9 +12,9 @@ namespace Checkout.ServiceDefaults.Messaging;
 internal sealed class OutboxSignal
 {
     // One pending wake-up is enough: a round publishes everything committed before it starts.
-    private readonly Channel<bool> wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public void Wake() => wake.Writer.TryWrite(true);
+    public void Wake() => _wake.Writer.TryWrite(true);
 
     /// <summary>Waits for a wake-up or until <paramref name="timeout"/> has passed, whichever comes first.</summary>
     public async Task WaitAsync(TimeSpan timeout, CancellationToken stoppingToken)
@@ -23,7 +23,7 @@ internal sealed class OutboxSignal
         poll.CancelAfter(timeout);
         try
         {
-            await wake.Reader.ReadAsync(poll.Token);
+            await _wake.Reader.ReadAsync(poll.Token);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {

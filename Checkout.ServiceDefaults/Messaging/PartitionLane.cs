@@ -10,56 +10,56 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// </summary>
 internal sealed class PartitionLane : IDisposable
 {
-    private readonly Channel<ConsumeResult<string, byte[]>> queue =
+    private readonly Channel<ConsumeResult<string, byte[]>> _queue =
         Channel.CreateUnbounded<ConsumeResult<string, byte[]>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly CancellationTokenSource drain = new();
-    private readonly CancellationTokenSource abandon = new();
-    private readonly CancellationTokenSource stop;
-    private int buffered;
-    private long finishedOffset = Offset.Unset.Value;
+    private readonly CancellationTokenSource _drain = new();
+    private readonly CancellationTokenSource _abandon = new();
+    private readonly CancellationTokenSource _stop;
+    private int _buffered;
+    private long _finishedOffset = Offset.Unset.Value;
 
     public PartitionLane(TopicPartition topicPartition, int maxBatchSize, Func<List<ConsumeResult<string, byte[]>>, PartitionLane, Task> process)
     {
         TopicPartition = topicPartition;
-        stop = CancellationTokenSource.CreateLinkedTokenSource(drain.Token, abandon.Token);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(_drain.Token, _abandon.Token);
         Worker = Task.Run(() => RunAsync(maxBatchSize, process));
     }
 
     public TopicPartition TopicPartition { get; }
     public Task Worker { get; }
-    public int Buffered => Volatile.Read(ref buffered);
+    public int Buffered => Volatile.Read(ref _buffered);
 
     /// <summary>The next offset to read once everything before it is finished (what Kafka commits), or Unset.</summary>
-    public long FinishedOffset => Interlocked.Read(ref finishedOffset);
+    public long FinishedOffset => Interlocked.Read(ref _finishedOffset);
 
     /// <summary>The offset last committed for this lane; read and written by the consume loop only.</summary>
     public long CommittedOffset { get; set; } = Offset.Unset.Value;
 
     /// <summary>Cancelled when the lane must stop taking work (revoked, lost, shut down): also ends retry waits.</summary>
-    public CancellationToken StopToken => stop.Token;
+    public CancellationToken StopToken => _stop.Token;
 
     /// <summary>Cancelled when in-flight handling must be abandoned (partition lost): handlers' transactions roll back.</summary>
-    public CancellationToken AbandonToken => abandon.Token;
+    public CancellationToken AbandonToken => _abandon.Token;
 
     public void Enqueue(ConsumeResult<string, byte[]> result)
     {
-        Interlocked.Increment(ref buffered);
-        queue.Writer.TryWrite(result);
+        Interlocked.Increment(ref _buffered);
+        _queue.Writer.TryWrite(result);
     }
 
-    public void Finished(long offset) => Interlocked.Exchange(ref finishedOffset, offset + 1);
+    public void Finished(long offset) => Interlocked.Exchange(ref _finishedOffset, offset + 1);
 
     /// <summary>Finish the message in hand, abandon the queued ones (they are redelivered to the next owner).</summary>
     public Task DrainAsync()
     {
-        drain.Cancel();
+        _drain.Cancel();
         return Worker;
     }
 
     /// <summary>Stop at once: the partition already belongs to another consumer.</summary>
     public Task AbandonAsync()
     {
-        abandon.Cancel();
+        _abandon.Cancel();
         return Worker;
     }
 
@@ -71,10 +71,10 @@ internal sealed class PartitionLane : IDisposable
             while (true)
             {
                 batch.Clear();
-                batch.Add(await queue.Reader.ReadAsync(StopToken));
-                while (batch.Count < maxBatchSize && queue.Reader.TryRead(out var next))
+                batch.Add(await _queue.Reader.ReadAsync(StopToken));
+                while (batch.Count < maxBatchSize && _queue.Reader.TryRead(out var next))
                     batch.Add(next);
-                Interlocked.Add(ref buffered, -batch.Count);
+                Interlocked.Add(ref _buffered, -batch.Count);
                 await process(batch, this);
             }
         }
@@ -91,8 +91,8 @@ internal sealed class PartitionLane : IDisposable
 
     public void Dispose()
     {
-        stop.Dispose();
-        drain.Dispose();
-        abandon.Dispose();
+        _stop.Dispose();
+        _drain.Dispose();
+        _abandon.Dispose();
     }
 }

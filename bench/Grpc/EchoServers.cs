@@ -75,13 +75,15 @@ internal static class EchoServers
         while (true)
         {
             result = await reader.ReadAsync();
-            if (result.IsCompleted) break;
+            if (result.IsCompleted)
+                break;
             reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
         }
 
         context.Response.ContentType = "application/grpc";
         var writer = context.Response.BodyWriter;
-        foreach (var segment in result.Buffer) writer.Write(segment.Span);
+        foreach (var segment in result.Buffer)
+            writer.Write(segment.Span);
         reader.AdvanceTo(result.Buffer.End);
         context.Response.AppendTrailer("grpc-status", "0");
     }

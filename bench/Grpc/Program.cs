@@ -76,12 +76,14 @@ try
         {
             using var channel = GrpcChannel.ForAddress(server.Address);
             var reply = await new EchoService.EchoServiceClient(channel).EchoAsync(new EchoRequest { Message = "check" }, deadline: DateTime.UtcNow.AddSeconds(30));
-            if (reply.Message != "check") throw new InvalidOperationException($"{name} answered '{reply.Message}'.");
+            if (reply.Message != "check")
+                throw new InvalidOperationException($"{name} answered '{reply.Message}'.");
             Console.WriteLine($"{name} at {server.Address}: gRPC OK");
         }
 
         Console.WriteLine("warming up");
-        foreach (var (_, server, requests) in servers) await H2Load.RunAsync(server.Address, requestFile, requests / 4, work.FullName);
+        foreach (var (_, server, requests) in servers)
+            await H2Load.RunAsync(server.Address, requestFile, requests / 4, work.FullName);
         await ClientLoad.RunAsync(channelClients, 32, TimeSpan.FromSeconds(2));
         await ClientLoad.RunAsync(serviceClients, 512, TimeSpan.FromSeconds(2));
 
@@ -108,7 +110,8 @@ try
     }
     finally
     {
-        foreach (var channel in channels) channel.Dispose();
+        foreach (var channel in channels)
+            channel.Dispose();
     }
 }
 finally

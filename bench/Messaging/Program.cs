@@ -216,7 +216,7 @@ async Task<double> DrainRunAsync(string name)
 async Task<double> ConsumeRunAsync(string name)
 {
     var (database, topic) = await PrepareAsync();
-        using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 5 }).Build())
+    using (var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 5 }).Build())
     {
         for (var i = 0; i < ConsumeEvents; i++)
         {
@@ -274,7 +274,11 @@ async Task<IHost> StartServiceAsync(string database, Action<MessagingBuilder> me
 // An event as the outbox wraps it, for the scenarios that bypass the writer path.
 static Envelope NewEnvelope(string key, long sequence) => new()
 {
-    MessageId = Guid.CreateVersion7().ToString(), Type = OrderPlaced.Descriptor.FullName, Source = "bench", CorrelationId = key, SchemaVersion = 1,
+    MessageId = Guid.CreateVersion7().ToString(),
+    Type = OrderPlaced.Descriptor.FullName,
+    Source = "bench",
+    CorrelationId = key,
+    SchemaVersion = 1,
     Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
     Payload = new OrderPlaced { OrderId = key, TotalMinor = sequence, Currency = "EUR" }.ToByteString(),
 };
@@ -367,18 +371,18 @@ internal sealed record OutboxRun(double Written, double Published, double P50, d
 /// <summary>Writes one row per message in the message's transaction and counts what it handled.</summary>
 internal sealed class CountingHandler : IMessageHandler
 {
-    private static int handled;
-    private static long first, last;
+    private static int _handled;
+    private static long _first, _last;
 
-    public static int Handled => Volatile.Read(ref handled);
-    public static long First => Interlocked.Read(ref first);
-    public static long Last => Interlocked.Read(ref last);
+    public static int Handled => Volatile.Read(ref _handled);
+    public static long First => Interlocked.Read(ref _first);
+    public static long Last => Interlocked.Read(ref _last);
 
     public static void Reset()
     {
-        handled = 0;
-        first = 0;
-        last = 0;
+        _handled = 0;
+        _first = 0;
+        _last = 0;
     }
 
     public async Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
@@ -386,8 +390,8 @@ internal sealed class CountingHandler : IMessageHandler
         await transaction.Connection!.ExecuteAsync(new CommandDefinition(
             "INSERT INTO orders (order_id) VALUES (@Key)", new { message.Key }, transaction, cancellationToken: cancellationToken));
         var now = Stopwatch.GetTimestamp();
-        Interlocked.CompareExchange(ref first, now, 0);
-        Interlocked.Exchange(ref last, now);
-        Interlocked.Increment(ref handled);
+        Interlocked.CompareExchange(ref _first, now, 0);
+        Interlocked.Exchange(ref _last, now);
+        Interlocked.Increment(ref _handled);
     }
 }

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Checkout.Testing.AppHost;
 using Checkout.Contracts.Orders.V1;
+using Checkout.Testing.AppHost;
 
 namespace Checkout.Bench.Saga;
 

@@ -15,9 +15,9 @@ using System.Reflection;
 using System.Text;
 using Checkout.Bench.Saga;
 using Checkout.Contracts;
-using Checkout.Testing.AppHost;
 using Checkout.Contracts.Catalog.V1;
 using Checkout.Contracts.Orders.V1;
+using Checkout.Testing.AppHost;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

@@ -42,7 +42,8 @@ public sealed class SmokeTests
         }
         finally
         {
-            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+            if (Directory.Exists(data))
+                Directory.Delete(data, recursive: true);
         }
     }
 }

@@ -66,8 +66,23 @@ public sealed class DashboardTests
             var row = page.Locator("tr", new PageLocatorOptions { HasText = "POST /api/orders" });
             await Checkout.Testing.Eventually.UntilAsync(async () => await row.CountAsync() == 1, "one POST /api/orders trace is listed", PageTimeout);
             await screenshots.TakeAsync("traces");
-            await row.Locator(".trace-name-content").ClickAsync();
-            await page.WaitForURLAsync(url => url.Contains("/traces/detail/", StringComparison.Ordinal));
+            // The list re-renders the row as more of the trace's spans arrive: a click may land on a row being replaced.
+            await Checkout.Testing.Eventually.UntilAsync(
+                async () =>
+                {
+                    try
+                    {
+                        await row.Locator(".trace-name-content").ClickAsync(new LocatorClickOptions { Timeout = 5_000 });
+                        await page.WaitForURLAsync(url => url.Contains("/traces/detail/", StringComparison.Ordinal), new PageWaitForURLOptions { Timeout = 5_000 });
+                    }
+                    catch (TimeoutException)
+                    {
+                    }
+
+                    return page.Url.Contains("/traces/detail/", StringComparison.Ordinal);
+                },
+                "the trace's detail page opens from its row",
+                PageTimeout);
             var resources = await WaitForTraceResourcesAsync(page, ct);
             log($"Trace {page.Url}: spans from {string.Join(", ", resources)}");
             await screenshots.TakeForReadmeAsync("dashboard-trace");

@@ -60,7 +60,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
-        if (App is not null) await App.DisposeAsync();
+        if (App is not null)
+            await App.DisposeAsync();
         Tokens.Dispose();
     }
 
@@ -130,10 +131,14 @@ public sealed class GatewayFixture : IAsyncLifetime
         IEnumerable<KeyValuePair<string, string>>? headers = null)
     {
         var request = new HttpRequestMessage(method, path);
-        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
-        foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
-        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        if (token is not null)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (idempotencyKey is not null)
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        foreach (var (name, value) in headers ?? [])
+            request.Headers.TryAddWithoutValidation(name, value);
+        if (json is not null)
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         return Http.SendAsync(request, TestContext.Current.CancellationToken);
     }
 
@@ -154,8 +159,10 @@ public sealed class GatewayFixture : IAsyncLifetime
                 var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
                 Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {location}: {(int)response.StatusCode} {text}");
                 var view = JsonDocument.Parse(text).RootElement;
-                if (done(view)) return view;
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"{location} is not {what} after 60 s: {text}");
+                if (done(view))
+                    return view;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"{location} is not {what} after 60 s: {text}");
             }
 
             // Slow enough to stay far below the per-caller rate limit.
@@ -170,7 +177,8 @@ public sealed class GatewayFixture : IAsyncLifetime
         while (true)
         {
             using var response = await probe();
-            if (response.StatusCode == expected) return;
+            if (response.StatusCode == expected)
+                return;
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"{what}: still {(int)response.StatusCode} after 60 s: {await response.Content.ReadAsStringAsync()}");
             await Task.Delay(TimeSpan.FromMilliseconds(250), TestContext.Current.CancellationToken);

@@ -37,7 +37,8 @@ public sealed class IdempotencyTests(GatewayFixture fixture)
         }
         finally
         {
-            foreach (var response in responses) response.Dispose();
+            foreach (var response in responses)
+                response.Dispose();
         }
     }
 

@@ -29,7 +29,8 @@ public sealed class RateLimitTests(GatewayFixture fixture)
         }
         finally
         {
-            foreach (var response in responses) response.Dispose();
+            foreach (var response in responses)
+                response.Dispose();
         }
 
         // The limit is per caller: someone else is served meanwhile.

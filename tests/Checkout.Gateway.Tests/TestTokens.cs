@@ -54,7 +54,8 @@ public sealed class TestTokens : IDisposable
         Action<Dictionary<string, object>>? editHeader = null, Action<Dictionary<string, object>>? editClaims = null)
     {
         var header = new Dictionary<string, object> { ["alg"] = algorithm, ["typ"] = "JWT" };
-        if (keyId is not null) header["kid"] = keyId;
+        if (keyId is not null)
+            header["kid"] = keyId;
         var now = DateTimeOffset.UtcNow;
         var expires = now + (expiresIn ?? TimeSpan.FromMinutes(10));
         var claims = new Dictionary<string, object>
@@ -65,7 +66,8 @@ public sealed class TestTokens : IDisposable
             ["exp"] = expires.ToUnixTimeSeconds(),
             ["nbf"] = (notBeforeIn is { } notBefore ? now + notBefore : expires - TimeSpan.FromMinutes(10)).ToUnixTimeSeconds(),
         };
-        if (role is not null) claims["role"] = role;
+        if (role is not null)
+            claims["role"] = role;
         editHeader?.Invoke(header);
         editClaims?.Invoke(claims);
         var signedPart = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(header)) + "." +

@@ -42,7 +42,8 @@ public sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
             {
                 if (value is IEnumerable<KeyValuePair<string, object?>> pairs)
                 {
-                    foreach (var (key, item) in pairs) values[key] = item?.ToString();
+                    foreach (var (key, item) in pairs)
+                        values[key] = item?.ToString();
                 }
             }, scope);
             owner._entries.Enqueue(new Entry(category, logLevel, formatter(state, exception), exception, scope));

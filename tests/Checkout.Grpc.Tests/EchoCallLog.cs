@@ -16,7 +16,8 @@ public sealed class EchoCallLog
     /// <summary>Records a call with this key and returns how many arrived so far, this one included.</summary>
     public int Received(string key, string? traceId, string grpcTimeout)
     {
-        if (traceId is not null) _traceIds[key] = traceId;
+        if (traceId is not null)
+            _traceIds[key] = traceId;
         var arrivals = _arrivals.GetOrAdd(key, static _ => new ConcurrentQueue<Arrival>());
         lock (arrivals)
         {

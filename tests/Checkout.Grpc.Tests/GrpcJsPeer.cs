@@ -15,7 +15,9 @@ public sealed class GrpcJsPeer : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (Host is not null) await Host.DisposeAsync();
-        if (Server is not null) await Server.DisposeAsync();
+        if (Host is not null)
+            await Host.DisposeAsync();
+        if (Server is not null)
+            await Server.DisposeAsync();
     }
 }

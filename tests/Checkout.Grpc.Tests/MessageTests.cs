@@ -74,8 +74,10 @@ public sealed class MessageTests(EchoServer server) : IClassFixture<EchoServer>
     {
         // Tag (1 byte) + length varint + payload: find the payload length whose total is size.
         var payloadLength = size - 1 - CodedOutputStream.ComputeLengthSize(size);
-        while (1 + CodedOutputStream.ComputeLengthSize(payloadLength) + payloadLength < size) payloadLength++;
-        while (1 + CodedOutputStream.ComputeLengthSize(payloadLength) + payloadLength > size) payloadLength--;
+        while (1 + CodedOutputStream.ComputeLengthSize(payloadLength) + payloadLength < size)
+            payloadLength++;
+        while (1 + CodedOutputStream.ComputeLengthSize(payloadLength) + payloadLength > size)
+            payloadLength--;
         var request = new EchoRequest { Payload = ByteString.CopyFrom(new byte[payloadLength]) };
         Assert.Equal(size, request.CalculateSize());
         return request;

@@ -35,7 +35,8 @@ internal static class NodePeers
         }
         finally
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
         }
     }
 
@@ -72,7 +73,8 @@ internal static class NodePeers
             UseShellExecute = false,
         };
         info.ArgumentList.Add(script);
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
         return info;
     }
 }

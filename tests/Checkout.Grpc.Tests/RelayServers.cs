@@ -26,7 +26,9 @@ public sealed class RelayServers : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (Upstream is not null) await Upstream.DisposeAsync();
-        if (Downstream is not null) await Downstream.DisposeAsync();
+        if (Upstream is not null)
+            await Upstream.DisposeAsync();
+        if (Downstream is not null)
+            await Downstream.DisposeAsync();
     }
 }

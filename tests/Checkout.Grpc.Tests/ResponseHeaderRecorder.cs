@@ -17,7 +17,8 @@ public sealed class ResponseHeaderRecorder(string headerName) : DelegatingHandle
         var response = await base.SendAsync(request, cancellationToken);
         if (response.Headers.TryGetValues(headerName, out var values))
         {
-            foreach (var value in values) _values.Enqueue(value);
+            foreach (var value in values)
+                _values.Enqueue(value);
         }
 
         return response;

@@ -12,8 +12,8 @@ namespace Checkout.Messaging.Tests;
 /// </summary>
 internal sealed class TestProbe
 {
-    private readonly ConcurrentDictionary<string, int> active = new();
-    private int overlaps;
+    private readonly ConcurrentDictionary<string, int> _active = new();
+    private int _overlaps;
 
     public ConcurrentDictionary<Guid, int> Attempts { get; } = new();
 
@@ -23,15 +23,15 @@ internal sealed class TestProbe
     /// <summary>How long handling a message takes (to keep work in flight, or to outlast the poll interval).</summary>
     public Func<ConsumedMessage, TimeSpan> HandlingDelay { get; set; } = _ => TimeSpan.Zero;
 
-    public int Overlaps => Volatile.Read(ref overlaps);
+    public int Overlaps => Volatile.Read(ref _overlaps);
 
     public void Enter(string key)
     {
-        if (active.AddOrUpdate(key, 1, (_, count) => count + 1) > 1)
-            Interlocked.Increment(ref overlaps);
+        if (_active.AddOrUpdate(key, 1, (_, count) => count + 1) > 1)
+            Interlocked.Increment(ref _overlaps);
     }
 
-    public void Exit(string key) => active.AddOrUpdate(key, 0, (_, count) => count - 1);
+    public void Exit(string key) => _active.AddOrUpdate(key, 0, (_, count) => count - 1);
 }
 
 /// <summary>Records each OrderPlaced as an effect row, in the message's transaction.</summary>

@@ -1,7 +1,7 @@
 using Checkout.ServiceDefaults.Messaging;
+using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Google.Protobuf;
 using Npgsql;
 
 namespace Checkout.Messaging.Tests;
@@ -213,7 +213,9 @@ public sealed class OutboxTests(MessagingFixture fixture, MultiBrokerFixture mul
     {
         using var consumer = new Confluent.Kafka.ConsumerBuilder<string, byte[]>(new Confluent.Kafka.ConsumerConfig
         {
-            BootstrapServers = bootstrapServers, GroupId = group, EnableAutoCommit = false,
+            BootstrapServers = bootstrapServers,
+            GroupId = group,
+            EnableAutoCommit = false,
         }).Build();
         var partitions = Enumerable.Range(0, MessagingFixture.Partitions).Select(p => new Confluent.Kafka.TopicPartition(topic, p)).ToList();
         var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(30));

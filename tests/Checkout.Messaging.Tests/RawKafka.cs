@@ -23,7 +23,9 @@ internal static class RawKafka
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
         {
-            BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 1,
+            BootstrapServers = bootstrapServers,
+            EnableIdempotence = true,
+            LingerMs = 1,
         }).Build();
         foreach (var (key, value) in messages)
             await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = value, Headers = [] });
@@ -37,7 +39,10 @@ internal static class RawKafka
             .Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
-            BootstrapServers = bootstrapServers, GroupId = "reader-" + Guid.NewGuid(), EnableAutoCommit = false, FetchWaitMaxMs = 5,
+            BootstrapServers = bootstrapServers,
+            GroupId = "reader-" + Guid.NewGuid(),
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 5,
         }).Build();
         var remaining = new Dictionary<TopicPartition, long>();
         foreach (var partition in partitions)

@@ -31,11 +31,21 @@ public sealed class BadInputTests(SagaFixture fixture)
         var request = SagaFixture.NewOrder(customer, "tok_visa", (Sku, 1));
         switch (problem)
         {
-            case "no lines": request.Lines.Clear(); break;
-            case "zero quantity": request.Lines[0].Quantity = 0; break;
-            case "negative quantity": request.Lines[0].Quantity = -3; break;
-            case "huge quantity": request.Lines.Add(new OrderLineRequest { Sku = "SKU-1001", Quantity = int.MaxValue }); break;
-            case "duplicate SKUs": request.Lines.Add(new OrderLineRequest { Sku = Sku, Quantity = 2 }); break;
+            case "no lines":
+                request.Lines.Clear();
+                break;
+            case "zero quantity":
+                request.Lines[0].Quantity = 0;
+                break;
+            case "negative quantity":
+                request.Lines[0].Quantity = -3;
+                break;
+            case "huge quantity":
+                request.Lines.Add(new OrderLineRequest { Sku = "SKU-1001", Quantity = int.MaxValue });
+                break;
+            case "duplicate SKUs":
+                request.Lines.Add(new OrderLineRequest { Sku = Sku, Quantity = 2 });
+                break;
             case "unknown SKUs":
                 request.Lines.Add(new OrderLineRequest { Sku = "NOPE-1", Quantity = 1 });
                 request.Lines.Add(new OrderLineRequest { Sku = "NOPE-2", Quantity = 1 });
@@ -44,10 +54,17 @@ public sealed class BadInputTests(SagaFixture fixture)
                 request.Lines.Clear();
                 request.Lines.AddRange(Enumerable.Range(0, 51).Select(i => new OrderLineRequest { Sku = $"SKU-{9000 + i}", Quantity = 1 }));
                 break;
-            case "malformed SKU": request.Lines[0].Sku = "sku 1011"; break;
-            case "missing payment token": request.PaymentToken = ""; break;
-            case "missing idempotency key": request.IdempotencyKey = ""; break;
-            default: throw new ArgumentOutOfRangeException(nameof(problem), problem, "no such case");
+            case "malformed SKU":
+                request.Lines[0].Sku = "sku 1011";
+                break;
+            case "missing payment token":
+                request.PaymentToken = "";
+                break;
+            case "missing idempotency key":
+                request.IdempotencyKey = "";
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(problem), problem, "no such case");
         }
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => fixture.Client.PlaceOrderAsync(request, TestContext.Current.CancellationToken));

@@ -4,8 +4,8 @@ using Aspire.Hosting.Testing;
 using Checkout.AppHost.Integrations.Postgres;
 using Checkout.Contracts;
 using Checkout.Contracts.Catalog.V1;
-using Grpc.Core;
 using Dapper;
+using Grpc.Core;
 using Npgsql;
 
 namespace Checkout.Services.Tests;

@@ -13,12 +13,12 @@ public sealed class ConsoleOutput : IAsyncDisposable
 {
     private const int Capacity = 10_000;
 
-    private readonly ConcurrentQueue<string> lines = new();
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Task reading;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _reading;
 
     private ConsoleOutput(ResourceLoggerService logs, IResource resource) =>
-        reading = Task.Run(() => ReadAsync(logs, resource));
+        _reading = Task.Run(() => ReadAsync(logs, resource));
 
     /// <summary>Starts reading the console lines of <paramref name="resource"/> (a resource name of the app's model).</summary>
     public static ConsoleOutput Watch(CheckoutApp app, string resource)
@@ -32,29 +32,29 @@ public sealed class ConsoleOutput : IAsyncDisposable
     /// <summary>The last <paramref name="count"/> lines read so far, oldest first, one a line.</summary>
     public string Tail(int count = 40)
     {
-        var all = lines.ToArray();
+        var all = _lines.ToArray();
         return string.Join(Environment.NewLine, all.Skip(Math.Max(0, all.Length - count)));
     }
 
     /// <summary>Waits (bounded) until a line read contains <paramref name="text"/>.</summary>
     public Task WaitForLineAsync(string text) =>
-        Eventually.UntilAsync(() => lines.Any(line => line.Contains(text, StringComparison.Ordinal)), $"the console shows a line with '{text}'");
+        Eventually.UntilAsync(() => _lines.Any(line => line.Contains(text, StringComparison.Ordinal)), $"the console shows a line with '{text}'");
 
     private async Task ReadAsync(ResourceLoggerService logs, IResource resource)
     {
         try
         {
-            await foreach (var batch in logs.WatchAsync(resource).WithCancellation(stopping.Token))
+            await foreach (var batch in logs.WatchAsync(resource).WithCancellation(_stopping.Token))
             {
                 foreach (var line in batch)
                 {
-                    lines.Enqueue(line.Content);
-                    while (lines.Count > Capacity)
-                        lines.TryDequeue(out _);
+                    _lines.Enqueue(line.Content);
+                    while (_lines.Count > Capacity)
+                        _lines.TryDequeue(out _);
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             // Disposed.
         }
@@ -62,15 +62,15 @@ public sealed class ConsoleOutput : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync();
+        await _stopping.CancelAsync();
         try
         {
-            await reading.WaitAsync(TimeSpan.FromSeconds(10));
+            await _reading.WaitAsync(TimeSpan.FromSeconds(10));
         }
         catch (TimeoutException)
         {
             // A watch that ignores its cancellation ends with the app, which is disposed next.
         }
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 }

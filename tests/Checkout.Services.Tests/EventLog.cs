@@ -22,34 +22,37 @@ public sealed record RecordedEvent(string Topic, string Key, Envelope Envelope)
 /// </summary>
 public sealed class EventLog : IDisposable
 {
-    private readonly IProducer<string, byte[]> producer;
-    private readonly IConsumer<string, byte[]> consumer;
-    private readonly ConcurrentQueue<RecordedEvent> recorded = new();
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Thread reader;
+    private readonly IProducer<string, byte[]> _producer;
+    private readonly IConsumer<string, byte[]> _consumer;
+    private readonly ConcurrentQueue<RecordedEvent> _recorded = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Thread _reader;
 
     public EventLog(string bootstrapServers, IEnumerable<string> recordedTopics, int partitions)
     {
-        producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 1 }).Build();
-        consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 1 }).Build();
+        _consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
             // The embedded broker answers an empty fetch only after fetch.wait.max.ms: keep it short.
-            BootstrapServers = bootstrapServers, GroupId = "recorder-" + Guid.NewGuid(), EnableAutoCommit = false, FetchWaitMaxMs = 5,
+            BootstrapServers = bootstrapServers,
+            GroupId = "recorder-" + Guid.NewGuid(),
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 5,
         }).Build();
-        consumer.Assign(recordedTopics.SelectMany(topic => Enumerable.Range(0, partitions)
+        _consumer.Assign(recordedTopics.SelectMany(topic => Enumerable.Range(0, partitions)
             .Select(partition => new TopicPartitionOffset(topic, partition, Offset.Beginning))));
-        reader = new Thread(Read) { IsBackground = true, Name = "event-log" };
-        reader.Start();
+        _reader = new Thread(Read) { IsBackground = true, Name = "event-log" };
+        _reader.Start();
     }
 
     private void Read()
     {
         try
         {
-            while (!stopping.IsCancellationRequested)
+            while (!_stopping.IsCancellationRequested)
             {
-                var result = consumer.Consume(stopping.Token);
-                recorded.Enqueue(new RecordedEvent(result.Topic, result.Message.Key, Envelope.Parser.ParseFrom(result.Message.Value)));
+                var result = _consumer.Consume(_stopping.Token);
+                _recorded.Enqueue(new RecordedEvent(result.Topic, result.Message.Key, Envelope.Parser.ParseFrom(result.Message.Value)));
             }
         }
         catch (OperationCanceledException)
@@ -77,17 +80,17 @@ public sealed class EventLog : IDisposable
 
     /// <summary>Publishes <paramref name="envelope"/> as it is: a redelivery of the same message when it was published before.</summary>
     public Task PublishAsync(string topic, string key, Envelope envelope) =>
-        producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = envelope.ToByteArray(), Headers = [] });
+        _producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = envelope.ToByteArray(), Headers = [] });
 
     /// <summary>The events of type <typeparamref name="T"/> recorded so far with key <paramref name="key"/>.</summary>
     public IReadOnlyList<T> All<T>(string key) where T : IMessage<T>, new() =>
-        recorded.Where(e => e.Key == key && e.Is<T>()).Select(e => e.Payload<T>()).ToList();
+        _recorded.Where(e => e.Key == key && e.Is<T>()).Select(e => e.Payload<T>()).ToList();
 
     /// <summary>Every event recorded so far with key <paramref name="key"/>, in arrival order.</summary>
-    public IReadOnlyList<RecordedEvent> All(string key) => recorded.Where(e => e.Key == key).ToList();
+    public IReadOnlyList<RecordedEvent> All(string key) => _recorded.Where(e => e.Key == key).ToList();
 
     /// <summary>The events recorded so far on <paramref name="topic"/> with key <paramref name="key"/>, in partition order.</summary>
-    public IReadOnlyList<RecordedEvent> On(string topic, string key) => recorded.Where(e => e.Topic == topic && e.Key == key).ToList();
+    public IReadOnlyList<RecordedEvent> On(string topic, string key) => _recorded.Where(e => e.Topic == topic && e.Key == key).ToList();
 
     /// <summary>Waits (bounded) for an event of type <typeparamref name="T"/> with key <paramref name="key"/>.</summary>
     public async Task<T> WaitForAsync<T>(string key, TimeSpan? timeout = null) where T : IMessage<T>, new()
@@ -105,11 +108,11 @@ public sealed class EventLog : IDisposable
 
     public void Dispose()
     {
-        stopping.Cancel();
-        reader.Join();
-        consumer.Close();
-        consumer.Dispose();
-        producer.Dispose();
-        stopping.Dispose();
+        _stopping.Cancel();
+        _reader.Join();
+        _consumer.Close();
+        _consumer.Dispose();
+        _producer.Dispose();
+        _stopping.Dispose();
     }
 }

@@ -2,8 +2,8 @@ using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Inventory.V1;
 using Checkout.Contracts.Messaging.V1;
-using Grpc.Core;
 using Dapper;
+using Grpc.Core;
 
 namespace Checkout.Services.Tests;
 

@@ -1,8 +1,8 @@
 using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Contracts.Notifications.V1;
-using Grpc.Core;
 using Dapper;
+using Grpc.Core;
 
 namespace Checkout.Services.Tests;
 

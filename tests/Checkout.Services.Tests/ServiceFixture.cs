@@ -36,8 +36,8 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
         ["Messaging__Consumers__CommitInterval"] = "00:00:00.200",
     };
 
-    private readonly Dictionary<string, string> environment = new(StringComparer.Ordinal);
-    private EventLog? events;
+    private readonly Dictionary<string, string> _environment = new(StringComparer.Ordinal);
+    private EventLog? _events;
 
     /// <summary>The service's resource name in the app host's model; its first instance.</summary>
     public string Name { get; } = name;
@@ -57,7 +57,7 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
     public ConsoleOutput Output { get; private set; } = null!;
 
     /// <summary>The saga's topics on the fixture's broker: publishes as other services would, records what they carry.</summary>
-    public EventLog Events => events ?? throw new InvalidOperationException($"The {Name} fixture runs no broker.");
+    public EventLog Events => _events ?? throw new InvalidOperationException($"The {Name} fixture runs no broker.");
 
     protected virtual int InstanceCount => 1;
 
@@ -73,7 +73,7 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
     {
         Instances = [Name, .. Enumerable.Range(2, InstanceCount - 1).Select(index => $"{Name}-{index}")];
         foreach (var (variable, value) in TestSpeed.Concat(Environment))
-            environment[variable] = value;
+            _environment[variable] = value;
         var options = new CheckoutAppOptions
         {
             Resources = ["postgres", database, .. usesBroker ? new[] { "kafka" } : [], .. Instances],
@@ -85,9 +85,9 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
                     .AddProvider(new TestOutputLoggerProvider())
                     .AddFilter<TestOutputLoggerProvider>((category, level) => level >= LogLevel.Warning || category?.Contains(".Resources.", StringComparison.Ordinal) == true));
                 if (builder.Resources.OfType<EmbeddedKafkaResource>().SingleOrDefault() is { } kafka)
-                    environment["Messaging__Partitions"] = kafka.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    _environment["Messaging__Partitions"] = kafka.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 var first = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(project => project.Name == Name));
-                foreach (var (variable, value) in environment)
+                foreach (var (variable, value) in _environment)
                     first.WithEnvironment(variable, value);
                 // Together with the first: instances that join the consumer group in its initial rebalance get their
                 // partitions at once, where one joining a settled group waits for the embedded broker's rebalance to end.
@@ -104,7 +104,7 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
             if (usesBroker)
             {
                 var kafka = App.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<EmbeddedKafkaResource>().Single();
-                events = new EventLog(App.Kafka.BootstrapServers, kafka.Topics, kafka.Partitions);
+                _events = new EventLog(App.Kafka.BootstrapServers, kafka.Topics, kafka.Partitions);
             }
         }
         catch
@@ -134,7 +134,7 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
             project.WithReference(source).WaitFor(source);
         }
 
-        foreach (var (variable, value) in environment)
+        foreach (var (variable, value) in _environment)
             project.WithEnvironment(variable, value);
         return project;
     }
@@ -209,8 +209,8 @@ public abstract class ServiceFixture(string name, string database, bool usesBrok
 
     public virtual async ValueTask DisposeAsync()
     {
-        events?.Dispose();
-        events = null;
+        _events?.Dispose();
+        _events = null;
         if (Output is not null)
             await Output.DisposeAsync();
         Output = null!;

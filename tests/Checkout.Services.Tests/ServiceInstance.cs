@@ -8,21 +8,21 @@ namespace Checkout.Services.Tests;
 /// </summary>
 public sealed class ServiceInstance : IAsyncDisposable
 {
-    private readonly CheckoutApp app;
-    private readonly ConsoleOutput output;
+    private readonly CheckoutApp _app;
+    private readonly ConsoleOutput _output;
 
     private ServiceInstance(CheckoutApp app, string name, ConsoleOutput output)
     {
-        this.app = app;
+        _app = app;
         Name = name;
-        this.output = output;
+        _output = output;
     }
 
     /// <summary>The instance's resource name.</summary>
     public string Name { get; }
 
     /// <summary>A gRPC channel to the instance's endpoint named grpc.</summary>
-    public GrpcChannel Channel => app.Channel(Name);
+    public GrpcChannel Channel => _app.Channel(Name);
 
     /// <summary>Starts resource <paramref name="name"/> of <paramref name="app"/> and returns once it is healthy.</summary>
     public static async Task<ServiceInstance> StartAsync(CheckoutApp app, string name, CancellationToken cancellationToken)
@@ -43,21 +43,21 @@ public sealed class ServiceInstance : IAsyncDisposable
     }
 
     /// <summary>The last <paramref name="count"/> lines the instance printed, oldest first.</summary>
-    public string OutputTail(int count = 40) => output.Tail(count);
+    public string OutputTail(int count = 40) => _output.Tail(count);
 
     /// <summary>Waits (bounded) until the instance has printed a line with <paramref name="text"/>.</summary>
-    public Task WaitForOutputAsync(string text) => output.WaitForLineAsync(text);
+    public Task WaitForOutputAsync(string text) => _output.WaitForLineAsync(text);
 
     public async ValueTask DisposeAsync()
     {
         try
         {
             using var timeout = new CancellationTokenSource(ServiceFixture.StartStopTimeout);
-            await app.StopAsync(Name, timeout.Token);
+            await _app.StopAsync(Name, timeout.Token);
         }
         finally
         {
-            await output.DisposeAsync();
+            await _output.DisposeAsync();
         }
     }
 }

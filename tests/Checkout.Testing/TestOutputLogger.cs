@@ -10,12 +10,12 @@ namespace Checkout.Testing;
 /// </summary>
 public sealed class TestOutputLoggerProvider(ITestOutputHelper? output = null) : ILoggerProvider
 {
-    private static volatile ITestOutputHelper? s_runningTest;
+    private static volatile ITestOutputHelper? _runningTest;
 
     internal static ITestOutputHelper? RunningTest
     {
-        get => s_runningTest;
-        set => s_runningTest = value;
+        get => _runningTest;
+        set => _runningTest = value;
     }
 
     public ILogger CreateLogger(string categoryName) => new TestOutputLogger(this, categoryName[(categoryName.LastIndexOf('.') + 1)..]);

@@ -39,8 +39,10 @@ public sealed partial class OrderViewAggregator(ServiceClients services, ILogger
         var (paymentPart, paymentMissing) = await payment;
         var (notificationsPart, notificationsMissing) = await notifications;
         var missing = new List<string>(2);
-        if (paymentMissing) missing.Add(PaymentPart);
-        if (notificationsMissing) missing.Add(NotificationsPart);
+        if (paymentMissing)
+            missing.Add(PaymentPart);
+        if (notificationsMissing)
+            missing.Add(NotificationsPart);
         return new OrderView(
             OrderResponse.From(order),
             paymentPart is null ? null : PaymentResponse.From(paymentPart),

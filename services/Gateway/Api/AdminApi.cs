@@ -22,9 +22,12 @@ public static class AdminApi
         string sku, RestockBody body, ServiceClients services, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (RequestValidation.SkuError(sku) is { } skuError) errors["sku"] = [skuError];
-        if (body.Quantity is not (>= 1 and <= RequestValidation.MaxRestockQuantity)) errors["quantity"] = [$"must be between 1 and {RequestValidation.MaxRestockQuantity}"];
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (RequestValidation.SkuError(sku) is { } skuError)
+            errors["sku"] = [skuError];
+        if (body.Quantity is not (>= 1 and <= RequestValidation.MaxRestockQuantity))
+            errors["quantity"] = [$"must be between 1 and {RequestValidation.MaxRestockQuantity}"];
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
         var level = await services.RestockAsync(sku, body.Quantity!.Value, cancellationToken);
         return TypedResults.Ok(new StockLevelResponse(level.Sku, level.Available, level.Reserved, level.Sold));
     }

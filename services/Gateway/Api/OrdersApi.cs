@@ -47,7 +47,8 @@ public static class OrdersApi
         ServiceClients services, CancellationToken cancellationToken)
     {
         var errors = RequestValidation.PlaceOrder(body, idempotencyKey);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
         var request = new PlaceOrderRequest { CustomerId = user.CustomerId(), PaymentToken = body.PaymentToken, IdempotencyKey = idempotencyKey };
         request.Lines.AddRange(body.Lines!.Select(line => new OrderLineRequest { Sku = line.Sku, Quantity = line.Quantity!.Value }));
         try
@@ -76,7 +77,8 @@ public static class OrdersApi
         int? pageSize, string? pageToken, ClaimsPrincipal user, ServiceClients services, CancellationToken cancellationToken)
     {
         var errors = RequestValidation.Page(pageSize, pageToken);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
         var page = await services.ListOrdersAsync(user.CustomerId(), pageSize ?? 0, pageToken ?? "", cancellationToken);
         return TypedResults.Ok(new OrderPage([.. page.Orders.Select(OrderResponse.From)], page.NextPageToken.Length == 0 ? null : page.NextPageToken));
     }
@@ -85,7 +87,8 @@ public static class OrdersApi
         string id, ClaimsPrincipal user, OrderViewAggregator aggregator, CancellationToken cancellationToken)
     {
         var errors = RequestValidation.OrderId(id);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
         var view = await aggregator.GetAsync(id, user.CustomerId(), cancellationToken);
         return view is null
             ? TypedResults.Problem($"order {id} not found", statusCode: StatusCodes.Status404NotFound)
@@ -96,7 +99,8 @@ public static class OrdersApi
         string id, ClaimsPrincipal user, ServiceClients services, CancellationToken cancellationToken)
     {
         var errors = RequestValidation.OrderId(id);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
         // NOT_FOUND (missing, or another customer's) becomes 404 through the exception handler.
         return TypedResults.Ok(OrderResponse.From(await services.CancelOrderAsync(id, user.CustomerId(), cancellationToken)));
     }

@@ -29,7 +29,8 @@ public static partial class ProductsApi
         int? pageSize, string? pageToken, ServiceClients services, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var errors = RequestValidation.Page(pageSize, pageToken);
-        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
         var page = await services.ListProductsAsync(pageSize ?? 0, pageToken ?? "", cancellationToken);
         var available = await AvailabilityAsync(services, page.Products.Select(product => product.Sku).ToList(), loggers, cancellationToken);
         return TypedResults.Ok(new ProductPage(
@@ -41,7 +42,8 @@ public static partial class ProductsApi
     private static async Task<Results<Ok<ProductDetail>, ValidationProblem>> GetAsync(
         string sku, ServiceClients services, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        if (RequestValidation.SkuError(sku) is { } error) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["sku"] = [error] });
+        if (RequestValidation.SkuError(sku) is { } error)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["sku"] = [error] });
         var availability = AvailabilityAsync(services, [sku], loggers, cancellationToken);
         Contracts.Catalog.V1.Product product;
         try
@@ -63,7 +65,8 @@ public static partial class ProductsApi
         ServiceClients services, IReadOnlyList<string> skus, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         // GetStock without SKUs means every SKU: an empty page needs no call.
-        if (skus.Count == 0) return new Dictionary<string, long>();
+        if (skus.Count == 0)
+            return new Dictionary<string, long>();
         try
         {
             var stock = await services.GetStockAsync(skus, cancellationToken);

@@ -23,8 +23,10 @@ public static class RequestValidation
     public static Dictionary<string, string[]> PlaceOrder(PlaceOrderBody body, string? idempotencyKey)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (TokenError(idempotencyKey) is { } keyError) errors["Idempotency-Key"] = [$"header {keyError}"];
-        if (TokenError(body.PaymentToken) is { } tokenError) errors["paymentToken"] = [tokenError];
+        if (TokenError(idempotencyKey) is { } keyError)
+            errors["Idempotency-Key"] = [$"header {keyError}"];
+        if (TokenError(body.PaymentToken) is { } tokenError)
+            errors["paymentToken"] = [tokenError];
         if (body.Lines is not { Count: > 0 and <= MaxLines } lines)
         {
             errors["lines"] = [$"must hold 1 to {MaxLines} lines"];
@@ -40,9 +42,12 @@ public static class RequestValidation
                 continue;
             }
 
-            if (SkuError(line.Sku) is { } skuError) errors[$"lines[{i}].sku"] = [skuError];
-            else if (!seen.Add(line.Sku!)) errors[$"lines[{i}].sku"] = [$"repeats {line.Sku}: put the whole quantity on one line"];
-            if (line.Quantity is not (>= 1 and <= MaxQuantity)) errors[$"lines[{i}].quantity"] = [$"must be between 1 and {MaxQuantity}"];
+            if (SkuError(line.Sku) is { } skuError)
+                errors[$"lines[{i}].sku"] = [skuError];
+            else if (!seen.Add(line.Sku!))
+                errors[$"lines[{i}].sku"] = [$"repeats {line.Sku}: put the whole quantity on one line"];
+            if (line.Quantity is not (>= 1 and <= MaxQuantity))
+                errors[$"lines[{i}].quantity"] = [$"must be between 1 and {MaxQuantity}"];
         }
 
         return errors;
@@ -51,8 +56,10 @@ public static class RequestValidation
     public static Dictionary<string, string[]> Page(int? pageSize, string? pageToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (pageSize is not null and not (>= 1 and <= MaxPageSize)) errors["pageSize"] = [$"must be between 1 and {MaxPageSize}"];
-        if (pageToken is { Length: > MaxPageTokenLength }) errors["pageToken"] = ["is not a token this API returned"];
+        if (pageSize is not null and not (>= 1 and <= MaxPageSize))
+            errors["pageSize"] = [$"must be between 1 and {MaxPageSize}"];
+        if (pageToken is { Length: > MaxPageTokenLength })
+            errors["pageToken"] = ["is not a token this API returned"];
         return errors;
     }
 

@@ -88,7 +88,8 @@ public sealed class ConfiguredSigningKeys
             throw new InvalidOperationException($"{where}: PublicKeyPem is not an RSA public key in PEM.");
         }
 
-        if (rsa.KeySize >= 2048) return rsa;
+        if (rsa.KeySize >= 2048)
+            return rsa;
         rsa.Dispose();
         throw new InvalidOperationException($"{where}: the RSA key must have at least 2048 bits.");
     }
@@ -106,7 +107,8 @@ public sealed class ConfiguredSigningKeys
             throw new InvalidOperationException($"{where}: PublicKeyPem is not an EC public key in PEM.");
         }
 
-        if (ecdsa.ExportParameters(false).Curve.Oid?.Value == ECCurve.NamedCurves.nistP256.Oid.Value) return ecdsa;
+        if (ecdsa.ExportParameters(false).Curve.Oid?.Value == ECCurve.NamedCurves.nistP256.Oid.Value)
+            return ecdsa;
         ecdsa.Dispose();
         throw new InvalidOperationException($"{where}: ES256 needs a P-256 key.");
     }

@@ -20,7 +20,8 @@ public static class DevelopmentTokens
 
     public static void MapDevelopmentTokenEndpoint(this WebApplication app)
     {
-        if (!app.Environment.IsDevelopment()) throw new InvalidOperationException("The development token endpoint exists in Development only.");
+        if (!app.Environment.IsDevelopment())
+            throw new InvalidOperationException("The development token endpoint exists in Development only.");
         var options = app.Services.GetRequiredService<IOptions<JwtOptions>>().Value;
         var keyId = options.DevelopmentTokenKeyId is { Length: > 0 } id
             ? id
@@ -46,7 +47,8 @@ public static class DevelopmentTokens
     private static string Mint(SigningCredentials credentials, JwtOptions options, string customerId, bool admin, DateTime now)
     {
         var claims = new Dictionary<string, object> { [JwtBearerAuthentication.SubjectClaim] = customerId };
-        if (admin) claims[JwtBearerAuthentication.RoleClaim] = JwtBearerAuthentication.AdminRole;
+        if (admin)
+            claims[JwtBearerAuthentication.RoleClaim] = JwtBearerAuthentication.AdminRole;
         // The handler writes alg and kid (the key's id) into the header from the credentials.
         return Handler.CreateToken(new SecurityTokenDescriptor
         {

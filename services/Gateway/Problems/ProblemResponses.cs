@@ -18,7 +18,8 @@ public static class ProblemResponses
             var problem = context.ProblemDetails;
             problem.Instance ??= context.HttpContext.Request.Path;
             problem.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
-            if (CorrelationId.Get(context.HttpContext) is { } correlationId) problem.Extensions["correlationId"] = correlationId;
+            if (CorrelationId.Get(context.HttpContext) is { } correlationId)
+                problem.Extensions["correlationId"] = correlationId;
         });
         builder.Services.AddExceptionHandler<GatewayExceptionHandler>();
         return builder;
@@ -33,6 +34,7 @@ public static class ProblemResponses
             : new HttpValidationProblemDetails(errors) { Status = status, Detail = detail };
         var written = await context.RequestServices.GetRequiredService<IProblemDetailsService>()
             .TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
-        if (!written) await context.Response.WriteAsJsonAsync(problem, context.RequestAborted);
+        if (!written)
+            await context.Response.WriteAsJsonAsync(problem, context.RequestAborted);
     }
 }

@@ -5,9 +5,9 @@ using Checkout.Orders.Data;
 using Checkout.Orders.Events;
 using Checkout.ServiceDefaults.Grpc;
 using Checkout.ServiceDefaults.Messaging;
-using Grpc.Core;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Npgsql;
 using DomainStatus = Checkout.Orders.Domain.OrderStatus;
 
@@ -150,11 +150,17 @@ public sealed partial class OrdersApi(
         };
         result.Lines.AddRange(order.Lines.Select(line => new OrderLine
         {
-            Sku = line.Sku, Name = line.Name, Quantity = line.Quantity, UnitPriceMinor = line.UnitPriceMinor, LineTotalMinor = line.LineTotalMinor,
+            Sku = line.Sku,
+            Name = line.Name,
+            Quantity = line.Quantity,
+            UnitPriceMinor = line.UnitPriceMinor,
+            LineTotalMinor = line.LineTotalMinor,
         }));
         result.Timeline.AddRange(order.Timeline.Select(entry => new TimelineEntry
         {
-            Step = entry.Step, Detail = entry.Detail, At = Timestamp.FromDateTime(entry.At),
+            Step = entry.Step,
+            Detail = entry.Detail,
+            At = Timestamp.FromDateTime(entry.At),
         }));
         return result;
     }

@@ -66,7 +66,11 @@ public sealed class OrderStore(NpgsqlDataSource dataSource, IOutbox outbox)
             """,
             new
             {
-                order.OrderId, order.CustomerId, status = (short)order.Status, order.TotalMinor, order.Currency,
+                order.OrderId,
+                order.CustomerId,
+                status = (short)order.Status,
+                order.TotalMinor,
+                order.Currency,
                 skus = order.Lines.Select(line => line.Sku).ToArray(),
                 names = order.Lines.Select(line => line.Name).ToArray(),
                 quantities = order.Lines.Select(line => line.Quantity).ToArray(),

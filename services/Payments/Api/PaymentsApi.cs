@@ -1,7 +1,7 @@
 using Checkout.Contracts.Payments.V1;
 using Checkout.Payments.Data;
-using Grpc.Core;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using DomainStatus = Checkout.Payments.Domain.PaymentStatus;
 
 namespace Checkout.Payments.Api;

@@ -1,5 +1,5 @@
-using Checkout.Contracts;
 using System.Diagnostics;
+using Checkout.Contracts;
 using Checkout.Contracts.Events.V1;
 using Checkout.Payments.Data;
 using Checkout.Payments.Domain;
@@ -63,7 +63,9 @@ public sealed partial class OrdersAndInventoryTopicsHandler(PaymentStore store, 
             var orderId = OrderId(placed.OrderId, message);
             Update(orderId, payment => payment with
             {
-                OrderPlaced = true, AmountMinor = placed.TotalMinor, Currency = placed.Currency,
+                OrderPlaced = true,
+                AmountMinor = placed.TotalMinor,
+                Currency = placed.Currency,
                 // The token is kept only while the charge is still to be decided.
                 PaymentToken = payment.Status == PaymentStatus.Pending ? placed.PaymentToken : null,
             });
@@ -150,15 +152,20 @@ public sealed partial class OrdersAndInventoryTopicsHandler(PaymentStore store, 
         var key = payment.OrderId.ToString();
         Update(payment.OrderId, current => current with
         {
-            Status = outcome.Captured ? PaymentStatus.Captured : PaymentStatus.Failed, Attempts = current.Attempts + outcome.Attempts,
-            ProviderReference = outcome.Captured ? outcome.Reference : null, FailureReason = outcome.Captured ? null : outcome.FailureReason,
+            Status = outcome.Captured ? PaymentStatus.Captured : PaymentStatus.Failed,
+            Attempts = current.Attempts + outcome.Attempts,
+            ProviderReference = outcome.Captured ? outcome.Reference : null,
+            FailureReason = outcome.Captured ? null : outcome.FailureReason,
             PaymentToken = null,
         });
         if (outcome.Captured)
         {
             await outbox.WriteAsync(transaction, Topics.Payments, key, new PaymentSucceeded
             {
-                OrderId = key, AmountMinor = payment.AmountMinor, Currency = payment.Currency, ProviderReference = outcome.Reference,
+                OrderId = key,
+                AmountMinor = payment.AmountMinor,
+                Currency = payment.Currency,
+                ProviderReference = outcome.Reference,
             }, cancellationToken: cancellationToken);
             LogCaptured(logger, payment.OrderId, payment.AmountMinor, payment.Currency, outcome.Attempts);
         }

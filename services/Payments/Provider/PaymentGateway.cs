@@ -17,13 +17,13 @@ public sealed partial class PaymentGateway(IPaymentProvider provider, Resilience
 {
     public const string PipelineName = "payment-provider";
 
-    private readonly ResiliencePipeline pipeline = pipelines.GetPipeline(PipelineName);
+    private readonly ResiliencePipeline _pipeline = pipelines.GetPipeline(PipelineName);
 
     /// <summary>Registers the pipeline, its options bound from <see cref="PaymentProviderResilienceOptions.SectionName"/>, and this gateway.</summary>
     public static IHostApplicationBuilder AddPaymentGateway(IHostApplicationBuilder builder)
     {
         builder.Services.Configure<PaymentProviderResilienceOptions>(builder.Configuration.GetSection(PaymentProviderResilienceOptions.SectionName));
-        builder.Services.AddResiliencePipeline(PipelineName, static (pipeline, context) =>
+        builder.Services.AddResiliencePipeline(PipelineName, static (_pipeline, context) =>
         {
             var options = context.ServiceProvider.GetRequiredService<IOptions<PaymentProviderResilienceOptions>>().Value;
             var logger = context.ServiceProvider.GetRequiredService<ILogger<PaymentGateway>>();
@@ -34,7 +34,7 @@ public sealed partial class PaymentGateway(IPaymentProvider provider, Resilience
                 return ValueTask.CompletedTask;
             };
             options.CircuitBreaker.ShouldHandle = static args => ValueTask.FromResult(IsTransient(args.Outcome.Exception));
-            pipeline
+            _pipeline
                 .AddTimeout(options.TotalRequestTimeout)
                 .AddRetry(options.Retry)
                 .AddCircuitBreaker(options.CircuitBreaker)
@@ -49,7 +49,7 @@ public sealed partial class PaymentGateway(IPaymentProvider provider, Resilience
         var attempts = 0;
         try
         {
-            var result = await pipeline.ExecuteAsync(async ct =>
+            var result = await _pipeline.ExecuteAsync(async ct =>
             {
                 Interlocked.Increment(ref attempts);
                 return await provider.ChargeAsync(orderId.ToString(), amountMinor, currency, token, ct);
@@ -69,7 +69,7 @@ public sealed partial class PaymentGateway(IPaymentProvider provider, Resilience
 
     /// <summary>Refunds through the same pipeline; a failure propagates so the cancellation is handled again later.</summary>
     public async Task<string> RefundAsync(Guid orderId, long amountMinor, string currency, CancellationToken cancellationToken) =>
-        await pipeline.ExecuteAsync(
+        await _pipeline.ExecuteAsync(
             async ct => await provider.RefundAsync(orderId.ToString(), amountMinor, currency, ct), cancellationToken);
 
     private static bool IsTransient(Exception? exception) => exception is PaymentProviderUnavailableException or TimeoutRejectedException;

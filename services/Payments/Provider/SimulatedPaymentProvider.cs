@@ -50,8 +50,13 @@ public sealed class SimulatedPaymentProvider([FromKeyedServices(SimulatedPayment
             """,
             new
             {
-                idempotencyKey, amountMinor, currency, flaky, flakyFailures = FlakyFailures,
-                outcome = token == DeclineToken ? "declined" : "captured", reference = "ch_" + Guid.NewGuid().ToString("N")[..24],
+                idempotencyKey,
+                amountMinor,
+                currency,
+                flaky,
+                flakyFailures = FlakyFailures,
+                outcome = token == DeclineToken ? "declined" : "captured",
+                reference = "ch_" + Guid.NewGuid().ToString("N")[..24],
             },
             cancellationToken: cancellationToken));
         if (call.Outcome is not null)

@@ -1,9 +1,9 @@
 using System.Net;
 using Checkout.Contracts.Catalog.V1;
 using Grpc.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -22,11 +22,11 @@ public sealed class OrdersFakeCatalog : IAsyncDisposable
         new() { Sku = "SKU-USD", Name = "Imported kettle", UnitPriceMinor = 4000, Currency = "USD" },
     ];
 
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private OrdersFakeCatalog(WebApplication app, Uri address)
     {
-        this.app = app;
+        _app = app;
         Address = address;
     }
 
@@ -61,8 +61,8 @@ public sealed class OrdersFakeCatalog : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync(CancellationToken.None);
-        await app.DisposeAsync();
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
     }
 
     /// <summary>Prices from <see cref="Products"/>; NOT_FOUND names every unknown SKU, as Catalog's does.</summary>

@@ -46,12 +46,17 @@ public sealed class PaymentsFixture() : ServiceFixture(ServiceNames.Payments, Da
 
     public static OrderPlaced Placed(string orderId, string token, long totalMinor = 4200) => new()
     {
-        OrderId = orderId, CustomerId = "customer-1", TotalMinor = totalMinor, Currency = "EUR", PaymentToken = token,
+        OrderId = orderId,
+        CustomerId = "customer-1",
+        TotalMinor = totalMinor,
+        Currency = "EUR",
+        PaymentToken = token,
         Lines = { new EventLine { Sku = "SKU-1", Quantity = 1, UnitPriceMinor = totalMinor } },
     };
 
     public static InventoryReserved Reserved(string orderId) => new()
     {
-        OrderId = orderId, Lines = { new EventLine { Sku = "SKU-1", Quantity = 1 } },
+        OrderId = orderId,
+        Lines = { new EventLine { Sku = "SKU-1", Quantity = 1 } },
     };
 }
