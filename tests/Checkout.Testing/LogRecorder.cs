@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Checkout.ServiceDefaults.Tests;
+namespace Checkout.Testing;
 
 /// <summary>A logger provider that keeps every entry an app logs, at every level, for a test to inspect.</summary>
-internal sealed class LogRecorder : ILoggerProvider
+public sealed class LogRecorder : ILoggerProvider
 {
     private readonly ConcurrentQueue<LogEntry> _entries = new();
 
@@ -27,4 +27,4 @@ internal sealed class LogRecorder : ILoggerProvider
     }
 }
 
-internal sealed record LogEntry(string Category, LogLevel Level, string Message);
+public sealed record LogEntry(string Category, LogLevel Level, string Message);
