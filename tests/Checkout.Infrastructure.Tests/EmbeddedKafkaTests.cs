@@ -79,7 +79,18 @@ public sealed class EmbeddedKafkaTests(EmbeddedKafkaFixture fixture) : IClassFix
     [Fact]
     public async Task Clients_wait_while_a_broker_is_down_and_recover_when_it_comes_back()
     {
-        var topic = NewTopic("payments", partitions: 6, replicationFactor: EmbeddedKafkaFixture.Brokers);
+        // The mock picks each partition's leader at random: the test needs a topic led by more than one broker, so that
+        // taking one down leaves partitions to deliver to.
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = fixture.BootstrapServers }).Build();
+        string topic;
+        List<int> leaders;
+        do
+        {
+            topic = NewTopic("payments", partitions: 6, replicationFactor: EmbeddedKafkaFixture.Brokers);
+            leaders = [.. admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(partition => partition.Leader)];
+        }
+        while (leaders.Distinct().Count() < 2);
+
         using var producer = CreateProducer();
         using var consumer = CreateConsumer($"shipping-{Guid.NewGuid():N}");
         consumer.Subscribe(topic);
@@ -87,21 +98,22 @@ public sealed class EmbeddedKafkaTests(EmbeddedKafkaFixture fixture) : IClassFix
         Assert.Equal(before, await ConsumeAsync(consumer, before));
         consumer.Commit();
 
-        Broker.SetBrokerDown(1);
+        var down = leaders[0];
+        Broker.SetBrokerDown(down);
         List<Task<DeliveryResult<string, string>>> duringOutage;
         try
         {
             duringOutage = Names("payment", 30, 30)
                 .Select(name => producer.ProduceAsync(topic, new Message<string, string> { Key = name, Value = name }, Ct))
                 .ToList();
-            // Broker 1 leads some of the six partitions: their messages wait for it; the others are delivered meanwhile.
+            // The messages of the partitions it leads wait for it; the others are delivered meanwhile.
             await Eventually.UntilAsync(() => duringOutage.Any(task => task.IsCompletedSuccessfully), "a message is delivered through the brokers that stayed up");
             await Task.Delay(TimeSpan.FromSeconds(1), Ct);
             Assert.Contains(duringOutage, task => !task.IsCompleted);
         }
         finally
         {
-            Broker.SetBrokerUp(1);
+            Broker.SetBrokerUp(down);
         }
 
         var expected = Names("payment", 30, 60).ToHashSet();
