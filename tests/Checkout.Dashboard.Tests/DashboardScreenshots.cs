@@ -26,7 +26,7 @@ internal sealed class DashboardScreenshots(IPage page, string repositoryRoot, Ac
         var path = await TakeAsync(name);
         if (Environment.GetEnvironmentVariable("CHECKOUT_DOCS_SCREENSHOTS") == "1")
         {
-            var docs = Path.Combine(repositoryRoot, "docs", name + ".png");
+            var docs = Path.Combine(Directory.CreateDirectory(Path.Combine(repositoryRoot, "docs")).FullName, name + ".png");
             File.Copy(path, docs, overwrite: true);
             log($"Written for the README: {docs}");
         }
