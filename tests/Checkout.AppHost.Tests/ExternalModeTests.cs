@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Checkout.AppHost.Integrations.Kafka;
 using Checkout.AppHost.Integrations.Postgres;
 using Checkout.Contracts;
+using Checkout.Testing;
 using Checkout.Testing.AppHost;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

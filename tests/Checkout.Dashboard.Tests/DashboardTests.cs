@@ -1,3 +1,4 @@
+using Checkout.Testing;
 using Checkout.Testing.AppHost;
 using Microsoft.Playwright;
 
@@ -22,7 +23,7 @@ public sealed class DashboardTests
     public async Task The_dashboard_shows_every_resource_running_and_healthy_and_a_checkout_as_one_trace_across_the_six_services()
     {
         var ct = TestContext.Current.CancellationToken;
-        var log = Sink();
+        var log = TestOutput.Sink();
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run eng/setup.sh (apt-get install chromium).");
         using var data = new TemporaryDataFolder();
         var token = Guid.NewGuid().ToString("N");
@@ -64,10 +65,10 @@ public sealed class DashboardTests
             // spans of every service that took part.
             await page.GotoAsync(new Uri(host.DashboardUrl!, "/traces").ToString());
             var row = page.Locator("tr", new PageLocatorOptions { HasText = "POST /api/orders" });
-            await Checkout.Testing.Eventually.UntilAsync(async () => await row.CountAsync() == 1, "one POST /api/orders trace is listed", PageTimeout);
+            await Eventually.UntilAsync(async () => await row.CountAsync() == 1, "one POST /api/orders trace is listed", PageTimeout);
             await screenshots.TakeAsync("traces");
             // The list re-renders the row as more of the trace's spans arrive: a click may land on a row being replaced.
-            await Checkout.Testing.Eventually.UntilAsync(
+            await Eventually.UntilAsync(
                 async () =>
                 {
                     try
@@ -102,7 +103,7 @@ public sealed class DashboardTests
     {
         // Fluent UI's data grid renders an HTML table: one tr per resource.
         var rows = page.Locator("tr");
-        return await Checkout.Testing.Eventually.UntilAsync(
+        return await Eventually.UntilAsync(
             async () =>
             {
                 var states = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -130,7 +131,7 @@ public sealed class DashboardTests
     /// notifications (telemetry arrives in batches; the page is reloaded between looks).
     /// </summary>
     private static async Task<IReadOnlySet<string>> WaitForTraceResourcesAsync(IPage page, CancellationToken cancellationToken) =>
-        await Checkout.Testing.Eventually.UntilAsync(
+        await Eventually.UntilAsync(
             async () =>
             {
                 var names = await page.Locator(".resource-name").AllTextContentsAsync();
@@ -166,20 +167,4 @@ public sealed class DashboardTests
     // The dashboard names a span's resource after the service, with the instance id appended when one service has several.
     private static bool Has(IReadOnlySet<string> resources, string service) =>
         resources.Any(resource => resource == service || resource.StartsWith(service + "-", StringComparison.Ordinal));
-
-    private static Action<string> Sink()
-    {
-        var output = TestContext.Current.TestOutputHelper;
-        return line =>
-        {
-            try
-            {
-                output?.WriteLine(line);
-            }
-            catch (InvalidOperationException)
-            {
-                // The test has finished; its output is closed.
-            }
-        };
-    }
 }

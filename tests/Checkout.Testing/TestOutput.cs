@@ -1,7 +1,7 @@
-namespace Checkout.AppHost.Tests;
+namespace Checkout.Testing;
 
 /// <summary>The running test's output as a line sink for background threads (a child process's lines).</summary>
-internal static class TestOutput
+public static class TestOutput
 {
     /// <summary>A sink writing to the current test's output; lines that arrive after the test ended are dropped.</summary>
     public static Action<string> Sink()
