@@ -75,41 +75,30 @@ public sealed class ConfiguredSigningKeys
         return bytes.Length >= 32 ? bytes : throw new InvalidOperationException($"{where}: Secret must hold at least 32 bytes.");
     }
 
-    private static RSA ReadRsa(string pem, string where)
+    private static RSA ReadRsa(string pem, string where) =>
+        ReadPublicKey(RSA.Create(), pem, where, "an RSA", rsa => rsa.KeySize >= 2048, "the RSA key must have at least 2048 bits.");
+
+    private static ECDsa ReadP256(string pem, string where) =>
+        ReadPublicKey(ECDsa.Create(), pem, where, "an EC",
+            ecdsa => ecdsa.ExportParameters(false).Curve.Oid?.Value == ECCurve.NamedCurves.nistP256.Oid.Value, "ES256 needs a P-256 key.");
+
+    /// <summary>Imports <paramref name="pem"/> into <paramref name="key"/> and checks it; a key refused is disposed.</summary>
+    private static TKey ReadPublicKey<TKey>(TKey key, string pem, string where, string kind, Func<TKey, bool> isStrongEnough, string requirement)
+        where TKey : AsymmetricAlgorithm
     {
-        var rsa = RSA.Create();
         try
         {
-            rsa.ImportFromPem(pem);
+            key.ImportFromPem(pem);
         }
         catch (Exception exception) when (exception is ArgumentException or CryptographicException)
         {
-            rsa.Dispose();
-            throw new InvalidOperationException($"{where}: PublicKeyPem is not an RSA public key in PEM.");
+            key.Dispose();
+            throw new InvalidOperationException($"{where}: PublicKeyPem is not {kind} public key in PEM.");
         }
 
-        if (rsa.KeySize >= 2048)
-            return rsa;
-        rsa.Dispose();
-        throw new InvalidOperationException($"{where}: the RSA key must have at least 2048 bits.");
-    }
-
-    private static ECDsa ReadP256(string pem, string where)
-    {
-        var ecdsa = ECDsa.Create();
-        try
-        {
-            ecdsa.ImportFromPem(pem);
-        }
-        catch (Exception exception) when (exception is ArgumentException or CryptographicException)
-        {
-            ecdsa.Dispose();
-            throw new InvalidOperationException($"{where}: PublicKeyPem is not an EC public key in PEM.");
-        }
-
-        if (ecdsa.ExportParameters(false).Curve.Oid?.Value == ECCurve.NamedCurves.nistP256.Oid.Value)
-            return ecdsa;
-        ecdsa.Dispose();
-        throw new InvalidOperationException($"{where}: ES256 needs a P-256 key.");
+        if (isStrongEnough(key))
+            return key;
+        key.Dispose();
+        throw new InvalidOperationException($"{where}: {requirement}");
     }
 }
