@@ -1,4 +1,5 @@
 using System.Globalization;
+using Checkout.Testing.AppHost;
 
 namespace Checkout.Bench.Saga;
 
@@ -34,10 +35,11 @@ internal sealed record CpuSample(IReadOnlyDictionary<string, double> Seconds)
         seconds["postgres (all processes)"] = postmaster.Stat is null ? 0 : processes
             .Where(p => p.Pid == postmaster.Pid || int.Parse(p.Stat![1], CultureInfo.InvariantCulture) == postmaster.Pid)
             .Sum(p => CpuSeconds(p.Stat!));
-        // This run's orchestrator: DCP is started by the app host, which runs in this process.
-        var parents = processes.ToDictionary(p => p.Pid, p => int.Parse(p.Stat![1], CultureInfo.InvariantCulture));
+        // This run's orchestrator. The app host runs in this process, but DCP's server is not its child: ProcessTable finds
+        // it through the pid it monitors.
+        var system = ProcessTable.SystemOf(Environment.ProcessId).Select(entry => entry.Pid).ToHashSet();
         seconds["Aspire DCP and dotnet run wrappers"] = processes
-            .Where(p => Descends(p.Pid, parents))
+            .Where(p => system.Contains(p.Pid))
             .Where(p => p.Stat![0] == "dcp" || (p.CommandLine.Count > 1 && p.CommandLine[0].EndsWith("dotnet", StringComparison.Ordinal) && p.CommandLine[1] == "run"))
             .Sum(p => CpuSeconds(p.Stat!));
         return new CpuSample(seconds);
@@ -45,17 +47,6 @@ internal sealed record CpuSample(IReadOnlyDictionary<string, double> Seconds)
 
     public CpuUse Since(CpuSample earlier) =>
         new(Seconds.ToDictionary(entry => entry.Key, entry => entry.Value - earlier.Seconds.GetValueOrDefault(entry.Key)));
-
-    private static bool Descends(int pid, Dictionary<int, int> parents)
-    {
-        for (var current = pid; parents.TryGetValue(current, out var parent) && parent > 1; current = parent)
-        {
-            if (parent == Environment.ProcessId)
-                return true;
-        }
-
-        return false;
-    }
 
     // Fields after "(comm)": state ppid ... utime (index 11) stime (12); comm returned first, then ppid.
     private static string[]? Stat(int pid)
