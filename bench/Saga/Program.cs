@@ -31,7 +31,6 @@ var maxRateDuration = TimeSpan.FromSeconds(Option("--max", 60));
 var ceilingDuration = TimeSpan.FromSeconds(Option("--pgbench", 20));
 var repositoryRoot = typeof(PgBench).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
 var reportPath = OptionText("--report") ?? Path.Combine(repositoryRoot, "bench", "results", "saga.md");
-string[] databases = [DatabaseNames.Catalog, DatabaseNames.Orders, DatabaseNames.Inventory, DatabaseNames.Payments, DatabaseNames.Notifications];
 
 using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var loadAtStart = Machine.LoadAverage();
@@ -66,7 +65,7 @@ await checkouts.ClosedLoopAsync(32, warmUpDuration);
 
 var idleCpuBefore = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot);
 var idleClock = Stopwatch.StartNew();
-var idleCommitsPerSecond = await IdleCommitRateAsync();
+var idleCommits = await IdleCommitRateAsync();
 var idleCpu = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot).Since(idleCpuBefore);
 Console.WriteLine($"Idle CPU ({idleClock.Elapsed.TotalSeconds:0} s, no checkouts): {idleCpu.Total(idleClock.Elapsed):0} %");
 Console.WriteLine($"Paced: {PacedRate}/s for {pacedDuration.TotalSeconds} s...");
@@ -77,20 +76,20 @@ Console.WriteLine(paced);
 Console.WriteLine(pacedHops);
 
 Console.WriteLine($"Maximum rate: {InFlight} in flight for {maxRateDuration.TotalSeconds} s...");
-var commitsBefore = await CommitsAsync();
+var commitsBefore = await CommitCounts.TakeAsync(system);
 var commitClock = Stopwatch.StartNew();
 var cpuBefore = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot);
 var max = await checkouts.ClosedLoopAsync(InFlight, maxRateDuration);
 var cpu = CpuSample.Take(system.PostgresDataDirectory, repositoryRoot).Since(cpuBefore);
 // Backends report their counters within about a second of a commit, idle ones within ten: wait that out.
 await Task.Delay(TimeSpan.FromSeconds(11));
-var commits = await CommitsAsync() - commitsBefore - idleCommitsPerSecond * commitClock.Elapsed.TotalSeconds;
-var commitsPerCheckout = commits / max.Completed;
+var commits = (await CommitCounts.TakeAsync(system)).Since(commitsBefore, idleCommits, commitClock.Elapsed);
+var commitsPerCheckout = commits.Total / max.Completed;
 Console.WriteLine(max);
-Console.WriteLine($"PostgreSQL commits per checkout: {commitsPerCheckout:0.0} (idle background: {idleCommitsPerSecond:0.0}/s subtracted)");
+Console.WriteLine($"PostgreSQL commits per checkout: {commitsPerCheckout:0.0} ({commits.DescribePer(max.Completed)}; idle background: {idleCommits.Total:0.0}/s subtracted)");
 Console.WriteLine(cpu.Describe(max.Elapsed, max.Completed));
 
-var report = Report(paced, pacedHops, max, commitsPerCheckout, idleCommitsPerSecond, cpu, ceiling);
+var report = Report(paced, pacedHops, max, commits, idleCommits, cpu, ceiling);
 if (reportPath == "-")
 {
     Console.WriteLine(report);
@@ -115,25 +114,16 @@ double Option(string name, double defaultSeconds) =>
             : throw new ArgumentException($"{name} must be a positive number of seconds (was '{text}').")
         : defaultSeconds;
 
-async Task<double> CommitsAsync()
-{
-    await using var connection = new NpgsqlConnection(await system.ConnectionStringAsync(DatabaseNames.Orders));
-    await connection.OpenAsync();
-    await using var command = new NpgsqlCommand("SELECT sum(xact_commit)::float8 FROM pg_stat_database WHERE datname = ANY(@names)", connection);
-    command.Parameters.AddWithValue("names", databases);
-    return (double)(await command.ExecuteScalarAsync())!;
-}
-
-async Task<double> IdleCommitRateAsync()
+async Task<CommitCounts> IdleCommitRateAsync()
 {
     await Task.Delay(TimeSpan.FromSeconds(11));
-    var before = await CommitsAsync();
+    var before = await CommitCounts.TakeAsync(system);
     var clock = Stopwatch.StartNew();
     await Task.Delay(TimeSpan.FromSeconds(20));
-    return (await CommitsAsync() - before) / clock.Elapsed.TotalSeconds;
+    return (await CommitCounts.TakeAsync(system)).Since(before).PerSecond(clock.Elapsed);
 }
 
-string Report(RunResult paced, string pacedHops, RunResult max, double commitsPerCheckout, double idleCommits, CpuUse cpu, PgBench.Ceiling ceiling)
+string Report(RunResult paced, string pacedHops, RunResult max, CommitCounts commits, CommitCounts idleCommits, CpuUse cpu, PgBench.Ceiling ceiling)
 {
     var text = new StringBuilder();
     text.AppendLine("# Checkout saga benchmark");
@@ -159,7 +149,7 @@ string Report(RunResult paced, string pacedHops, RunResult max, double commitsPe
     text.AppendLine();
     text.AppendLine(pacedHops);
     text.AppendLine();
-    text.AppendLine(CultureInfo.InvariantCulture, $"PostgreSQL commits per checkout (xact_commit over the five databases during the maximum-rate run / confirmed checkouts, idle background work of {idleCommits:0.0} commits/s subtracted): **{commitsPerCheckout:0.0}**.");
+    text.AppendLine(CultureInfo.InvariantCulture, $"PostgreSQL commits per checkout (xact_commit over the five databases during the maximum-rate run / confirmed checkouts, idle background work of {idleCommits.Total:0.0} commits/s subtracted): **{commits.Total / max.Completed:0.0}** ({commits.DescribePer(max.Completed)}).");
     text.AppendLine();
     text.AppendLine("CPU during the maximum-rate run (user+system time / wall time; 200 % = both cores):");
     text.AppendLine();
