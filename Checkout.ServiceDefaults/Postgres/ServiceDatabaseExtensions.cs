@@ -14,15 +14,19 @@ public static class ServiceDatabaseExtensions
     /// <summary>
     /// The service's own PostgreSQL database, through Aspire.Npgsql's <c>AddNpgsqlDataSource(connectionName)</c>: one
     /// pooled <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings__{connectionName}</c>, its health check, traces
-    /// and metrics. On top of it: automatic statement preparation (the services repeat a few statements thousands of
-    /// times a second; preparing them once per connection spares PostgreSQL their parse and plan), unless the
-    /// connection string says otherwise; and the <see cref="DatabaseMigrator"/> that <see cref="MigrateDatabaseAsync"/> runs.
+    /// and metrics. On top of it, unless the connection string says otherwise: automatic statement preparation (the
+    /// services repeat a few statements thousands of times a second; preparing them once per connection spares
+    /// PostgreSQL their parse and plan), and no reset of a connection given back to the pool (Npgsql's default sends
+    /// one ahead of the connection's next statement, as a transaction of its own: one more commit per use of a
+    /// connection, for session state the services never leave behind: they change settings with SET LOCAL only and
+    /// release the one session lock they take). And the <see cref="DatabaseMigrator"/> that
+    /// <see cref="MigrateDatabaseAsync"/> runs.
     /// </summary>
     public static IHostApplicationBuilder AddServiceDatabase(this IHostApplicationBuilder builder, string connectionName)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionName);
-        builder.AddNpgsqlDataSource(connectionName, configureDataSourceBuilder: PrepareAutomatically);
+        builder.AddNpgsqlDataSource(connectionName, configureDataSourceBuilder: ApplyServiceSettings);
         builder.Services.AddSingleton<DatabaseMigrator>();
         return builder;
     }
@@ -34,11 +38,13 @@ public static class ServiceDatabaseExtensions
         return host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(migrationsAssembly, cancellationToken);
     }
 
-    internal static void PrepareAutomatically(NpgsqlDataSourceBuilder dataSource)
+    internal static void ApplyServiceSettings(NpgsqlDataSourceBuilder dataSource)
     {
         // Read as a plain connection string: Npgsql's own builder says it "contains" every keyword it knows.
         var given = new DbConnectionStringBuilder { ConnectionString = dataSource.ConnectionString };
         if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
             dataSource.ConnectionStringBuilder.MaxAutoPrepare = MaxAutoPrepare;
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
     }
 }

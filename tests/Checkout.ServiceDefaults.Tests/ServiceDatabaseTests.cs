@@ -31,6 +31,31 @@ public sealed class ServiceDatabaseTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_pooled_connection_used_again_costs_PostgreSQL_no_transaction_of_its_own()
+    {
+        const int Uses = 40;
+        var connectionString = await postgres.CreateDatabaseAsync("reuse");
+        using var host = ServiceDatabaseHost(connectionString);
+        var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
+        await using (var warm = await dataSource.OpenConnectionAsync(Ct))
+        {
+            await warm.ExecuteScalarAsync<int>("SELECT 1");
+        }
+
+        var before = await CommitsAsync(dataSource);
+        for (var i = 0; i < Uses; i++)
+        {
+            // What a service does per request: take a connection from the pool, run one statement, give it back.
+            await using var connection = await dataSource.OpenConnectionAsync(Ct);
+            await connection.ExecuteScalarAsync<int>("SELECT @value + 1", new { value = i });
+        }
+
+        // Each use is one transaction; resetting the connection on its return to the pool (Npgsql's default, sent ahead of
+        // the next statement as a statement of its own) would make it two. The counting itself adds two statements.
+        Assert.Equal(Uses + 2, await CommitsAsync(dataSource) - before);
+    }
+
+    [Fact]
     public async Task Health_is_unhealthy_while_the_database_is_unreachable_and_healthy_again_once_it_is_back()
     {
         var connectionString = await postgres.CreateDatabaseAsync("health");
@@ -88,14 +113,32 @@ public sealed class ServiceDatabaseTests(PostgresFixture postgres)
         return (response.StatusCode, database.Value.GetString());
     }
 
-    // Runs one statement a few more times than Npgsql's threshold for preparing it, then asks the server how many
-    // statements this connection has prepared.
-    private static async Task<long> PreparedAfterRepeatsAsync(string connectionString)
+    // This pooled connection's transactions committed so far in its database: its pending statistics flushed first, so
+    // that PostgreSQL's counters include them (backends report them only every second or so).
+    private static async Task<long> CommitsAsync(NpgsqlDataSource dataSource)
+    {
+        await using (var connection = await dataSource.OpenConnectionAsync(Ct))
+        {
+            await connection.ExecuteAsync("SELECT pg_stat_force_next_flush()");
+        }
+
+        await using var reader = await dataSource.OpenConnectionAsync(Ct);
+        return await reader.ExecuteScalarAsync<long>("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+    }
+
+    private static IHost ServiceDatabaseHost(string connectionString)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [$"ConnectionStrings:{ConnectionName}"] = connectionString });
         builder.AddServiceDatabase(ConnectionName);
-        using var host = builder.Build();
+        return builder.Build();
+    }
+
+    // Runs one statement a few more times than Npgsql's threshold for preparing it, then asks the server how many
+    // statements this connection has prepared.
+    private static async Task<long> PreparedAfterRepeatsAsync(string connectionString)
+    {
+        using var host = ServiceDatabaseHost(connectionString);
         await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
         for (var i = 0; i < 10; i++)
         {
