@@ -63,6 +63,7 @@ internal sealed partial class OutboxDispatcher(
         while (!stoppingToken.IsCancellationRequested)
         {
             Round round;
+            var mark = signal.RoundStarting();
             try
             {
                 round = await DispatchRoundAsync(stoppingToken);
@@ -85,9 +86,10 @@ internal sealed partial class OutboxDispatcher(
                     continue;
                 }
                 failedRounds = 0;
-                // A round that published anything is followed by another at once: a key's next event, committed while
-                // this round still held its predecessor, was not eligible yet and its wake-up has already been spent.
-                if (round.Published == 0)
+                // Events committed during a round that published are looked for at once: a key's next event, committed
+                // while this round still held its predecessor, was not eligible for any round, and its wake-up may have
+                // been spent by another. Otherwise the next round waits for a wake-up (or the fallback poll).
+                if (round.Published == 0 || !signal.WokenSince(mark))
                     await signal.WaitAsync(_settings.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -13,8 +13,26 @@ internal sealed class OutboxSignal
 {
     // One pending wake-up is enough: a round publishes everything committed before it starts.
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private long _wakes;
 
-    public void Wake() => _wake.Writer.TryWrite(true);
+    public void Wake()
+    {
+        Interlocked.Increment(ref _wakes);
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// Called as a dispatcher round starts, before it reads the outbox: spends the pending wake-up (the round sees
+    /// every row committed before it) and returns a mark for <see cref="WokenSince"/>.
+    /// </summary>
+    public long RoundStarting()
+    {
+        _wake.Reader.TryRead(out _);
+        return Interlocked.Read(ref _wakes);
+    }
+
+    /// <summary>Whether events were committed since the round that got <paramref name="mark"/> started.</summary>
+    public bool WokenSince(long mark) => Interlocked.Read(ref _wakes) != mark;
 
     /// <summary>Waits for a wake-up or until <paramref name="timeout"/> has passed, whichever comes first.</summary>
     public async Task WaitAsync(TimeSpan timeout, CancellationToken stoppingToken)
