@@ -1,3 +1,4 @@
+using Google.Protobuf.Reflection;
 using Npgsql;
 
 namespace Checkout.ServiceDefaults.Messaging;
@@ -11,6 +12,13 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// </summary>
 public interface IMessageHandler
 {
+    /// <summary>
+    /// The event types the handler acts on, or null for every type of its topics. Messages of the other types are
+    /// passed over without a transaction or an inbox row (there is no effect to make idempotent): a topic carries
+    /// every event of its aggregate, and a consumer that needs a few of them should not pay a commit for each of the rest.
+    /// </summary>
+    static virtual IReadOnlyList<MessageDescriptor>? HandledTypes => null;
+
     /// <summary>
     /// Called once per transaction, before the first <see cref="HandleAsync"/>, with every message the transaction is
     /// about to handle (in partition order; redeliveries the inbox already holds are left out). Take the locks the

@@ -19,7 +19,8 @@ namespace Checkout.ServiceDefaults.Messaging;
 /// with the message's inbox row, so a redelivered message finds its row and is skipped. A batch of messages shares
 /// one transaction and one inbox insert (throughput); if the batch fails, its messages are handled one at a time
 /// with retries (exponential backoff and jitter, in place, keeping the partition's order), and a message that still
-/// fails, or cannot be parsed, goes to &lt;topic&gt;.dlq and the partition moves on.
+/// fails, or cannot be parsed, goes to &lt;topic&gt;.dlq and the partition moves on. Messages of types the handler does
+/// not act on are passed over without a transaction.
 /// </summary>
 internal sealed partial class InboxProcessor(
     ConsumerRegistration registration,
@@ -41,7 +42,10 @@ internal sealed partial class InboxProcessor(
         {
             if (TryParse(result, out var message, out var error))
             {
-                run.Add(new Incoming(result, message));
+                if (registration.Handles(message.Type))
+                    run.Add(new Incoming(result, message));
+                else
+                    telemetry.Consumed(result.Topic, group);
                 continue;
             }
             await HandleRunAsync(run, lane);
@@ -51,6 +55,8 @@ internal sealed partial class InboxProcessor(
             lane.Finished(result.Offset.Value);
         }
         await HandleRunAsync(run, lane);
+        // A batch's last messages may be of types the handler passes over: they are finished with it.
+        lane.Finished(batch[^1].Offset.Value);
     }
 
     private async Task HandleRunAsync(List<Incoming> run, PartitionLane lane)

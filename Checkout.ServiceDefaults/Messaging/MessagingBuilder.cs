@@ -29,7 +29,8 @@ public sealed class MessagingBuilder(IServiceCollection services)
 
     /// <summary>
     /// Consumes <paramref name="topics"/> in the service's consumer group with <typeparamref name="THandler"/>
-    /// (resolved from a scope per batch). Each topic can have one handler per service.
+    /// (resolved from a scope per batch), for the event types it declares in <see cref="IMessageHandler.HandledTypes"/>.
+    /// Each topic can have one handler per service.
     /// </summary>
     public MessagingBuilder AddConsumer<THandler>(params string[] topics) where THandler : class, IMessageHandler
     {
@@ -39,7 +40,8 @@ public sealed class MessagingBuilder(IServiceCollection services)
             if (!_consumedTopics.Add(topic))
                 throw new InvalidOperationException($"Topic '{topic}' already has a consumer in this service: one group reads each message once.");
 
-        var registration = new ConsumerRegistration(typeof(THandler), topics);
+        var handledTypes = THandler.HandledTypes?.Select(type => type.FullName).ToHashSet(StringComparer.Ordinal);
+        var registration = new ConsumerRegistration(typeof(THandler), topics, handledTypes);
         Services.AddSingleton(registration);
         Services.TryAddScoped<THandler>();
         Services.AddKeyedSingleton(registration, (provider, _) => ActivatorUtilities.CreateInstance<KafkaConsumerService>(provider, registration));

@@ -29,6 +29,34 @@ public sealed class ConsumerTests(MessagingFixture fixture)
     }
 
     [Fact]
+    public async Task Messages_of_types_the_handler_does_not_declare_are_passed_over_without_a_transaction_and_the_partition_moves_on()
+    {
+        var (database, topic, group) = await PrepareAsync();
+        var placed = TestEvents.Interleaved(keys: 4, perKey: 5).Select(e => (e.Key, Envelope: RawKafka.Envelope(e.Key, e.Sequence))).ToList();
+        // After each OrderPlaced, an event of its key the handler does not act on; the stream ends with one of them.
+        var confirmed = placed.Select(e => (e.Key, Envelope: WithType(RawKafka.Envelope(e.Key, 0), OrderConfirmed.Descriptor.FullName))).ToList();
+        await RawKafka.ProduceAsync(Bootstrap, topic, placed.Zip(confirmed).SelectMany(pair => new[]
+        {
+            (pair.First.Key, pair.First.Envelope.ToByteArray()), (pair.Second.Key, pair.Second.Envelope.ToByteArray()),
+        }));
+
+        await using var service = await TestService.StartAsync(group, database, Bootstrap, m => m.AddConsumer<OrderPlacedOnlyHandler>(topic),
+            services: s => s.AddSingleton(new TestProbe()));
+
+        await Eventually.UntilAsync(() => OutboxTests.CommittedToEnd(Bootstrap, group, topic), "every message is consumed and committed");
+        var effects = await Database.EffectsAsync(database);
+        Assert.Equal(placed.Select(e => Guid.Parse(e.Envelope.MessageId)).Order(), effects.Select(e => e.MessageId).Order());
+        // Only the handled messages left an inbox row: the others cost no transaction.
+        Assert.Equal(placed.Count, await Database.ScalarAsync(database, "SELECT count(*) FROM messaging.inbox"));
+    }
+
+    private static Contracts.Messaging.V1.Envelope WithType(Contracts.Messaging.V1.Envelope envelope, string type)
+    {
+        envelope.Type = type;
+        return envelope;
+    }
+
+    [Fact]
     public async Task Poison_and_always_failing_messages_go_to_the_dead_letter_topic_with_their_story_and_the_partition_moves_on()
     {
         var (database, topic, group) = await PrepareAsync();

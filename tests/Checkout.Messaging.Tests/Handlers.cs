@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Checkout.Contracts.Events.V1;
 using Checkout.ServiceDefaults.Messaging;
 using Dapper;
+using Google.Protobuf.Reflection;
 using Npgsql;
 
 namespace Checkout.Messaging.Tests;
@@ -57,6 +58,20 @@ internal sealed class EffectsHandler(TestProbe probe, TestInstance instance) : I
             probe.Exit(message.Key);
         }
     }
+}
+
+/// <summary>
+/// <see cref="EffectsHandler"/> for OrderPlaced, declared as the one event type it acts on; like the services' handlers
+/// it would also ignore any other type given to it.
+/// </summary>
+internal sealed class OrderPlacedOnlyHandler(TestProbe probe, TestInstance instance) : IMessageHandler
+{
+    private readonly EffectsHandler _effects = new(probe, instance);
+
+    public static IReadOnlyList<MessageDescriptor> HandledTypes { get; } = [OrderPlaced.Descriptor];
+
+    public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        message.Is<OrderPlaced>() ? _effects.HandleAsync(message, transaction, cancellationToken) : Task.CompletedTask;
 }
 
 /// <summary>Where a forwarding service publishes what it handled.</summary>

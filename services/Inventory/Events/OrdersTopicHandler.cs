@@ -3,6 +3,7 @@ using Checkout.Contracts.Events.V1;
 using Checkout.Inventory.Data;
 using Checkout.Inventory.Domain;
 using Checkout.ServiceDefaults.Messaging;
+using Google.Protobuf.Reflection;
 using Npgsql;
 
 namespace Checkout.Inventory.Events;
@@ -16,6 +17,7 @@ namespace Checkout.Inventory.Events;
 /// </summary>
 public sealed partial class OrdersTopicHandler(StockRepository stock, IOutbox outbox, ILogger<OrdersTopicHandler> logger) : IMessageHandler
 {
+    public static IReadOnlyList<MessageDescriptor> HandledTypes { get; } = [OrderPlaced.Descriptor, OrderConfirmed.Descriptor, OrderCancelled.Descriptor];
 
     private StockBatch? _batch;
 

@@ -2,6 +2,7 @@ using Checkout.Contracts.Events.V1;
 using Checkout.Notifications.Data;
 using Checkout.Notifications.Domain;
 using Checkout.ServiceDefaults.Messaging;
+using Google.Protobuf.Reflection;
 using Npgsql;
 
 namespace Checkout.Notifications.Events;
@@ -12,6 +13,7 @@ namespace Checkout.Notifications.Events;
 /// </summary>
 public sealed partial class OrdersTopicHandler(NotificationRepository notifications, ILogger<OrdersTopicHandler> logger) : IMessageHandler
 {
+    public static IReadOnlyList<MessageDescriptor> HandledTypes { get; } = [OrderConfirmed.Descriptor, OrderCancelled.Descriptor];
 
     public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using Checkout.Contracts.Events.V1;
 using Checkout.Orders.Data;
 using Checkout.Orders.Domain;
 using Checkout.ServiceDefaults.Messaging;
+using Google.Protobuf.Reflection;
 using Npgsql;
 
 namespace Checkout.Orders.Events;
@@ -14,6 +15,8 @@ namespace Checkout.Orders.Events;
 /// </summary>
 public sealed partial class InventoryAndPaymentsTopicsHandler(OrderStore store, ILogger<InventoryAndPaymentsTopicsHandler> logger) : IMessageHandler
 {
+    public static IReadOnlyList<MessageDescriptor> HandledTypes { get; } = [InventoryReserved.Descriptor, InventoryRejected.Descriptor, PaymentSucceeded.Descriptor, PaymentFailed.Descriptor];
+
     private Dictionary<Guid, Order>? _orders;
     private readonly List<OrderChange> _changes = [];
 

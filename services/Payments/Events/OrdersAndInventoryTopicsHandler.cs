@@ -5,6 +5,7 @@ using Checkout.Payments.Data;
 using Checkout.Payments.Domain;
 using Checkout.Payments.Provider;
 using Checkout.ServiceDefaults.Messaging;
+using Google.Protobuf.Reflection;
 using Npgsql;
 
 namespace Checkout.Payments.Events;
@@ -25,6 +26,7 @@ namespace Checkout.Payments.Events;
 /// </remarks>
 public sealed partial class OrdersAndInventoryTopicsHandler(PaymentStore store, PaymentGateway gateway, IOutbox outbox, ILogger<OrdersAndInventoryTopicsHandler> logger) : IMessageHandler
 {
+    public static IReadOnlyList<MessageDescriptor> HandledTypes { get; } = [OrderPlaced.Descriptor, InventoryReserved.Descriptor, OrderCancelled.Descriptor];
 
     /// <summary>Provider calls of one batch in flight at once.</summary>
     private const int MaxConcurrentCharges = 16;
