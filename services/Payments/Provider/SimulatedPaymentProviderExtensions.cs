@@ -19,6 +19,9 @@ public static class SimulatedPaymentProviderExtensions
         var ledger = new NpgsqlDataSourceBuilder(connectionString) { Name = SimulatedPaymentProvider.LedgerKey };
         // Small: a charge is one short statement, and the service's own pool shares the server's connections.
         ledger.ConnectionStringBuilder.MaxPoolSize = LedgerMaxPoolSize;
+        // As AddServiceDatabase does: the ledger leaves no session state, so a pooled connection needs no reset (a
+        // transaction of its own per charge).
+        ledger.ConnectionStringBuilder.NoResetOnClose = true;
         builder.Services.AddKeyedSingleton(SimulatedPaymentProvider.LedgerKey, (_, _) => ledger.Build());
         builder.Services.AddSingleton<IPaymentProvider, SimulatedPaymentProvider>();
         return builder;
