@@ -27,9 +27,11 @@ public sealed class EventLog : IDisposable
     private readonly ConcurrentQueue<RecordedEvent> _recorded = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _reader;
+    private readonly string _bootstrapServers;
 
     public EventLog(string bootstrapServers, IEnumerable<string> recordedTopics, int partitions)
     {
+        _bootstrapServers = bootstrapServers;
         _producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, EnableIdempotence = true, LingerMs = 1 }).Build();
         _consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
@@ -64,23 +66,47 @@ public sealed class EventLog : IDisposable
     /// <summary>Publishes <paramref name="event"/> to <paramref name="topic"/> in a new envelope keyed by <paramref name="key"/>; returns the envelope (to deliver it again).</summary>
     public async Task<Envelope> PublishAsync(string topic, string key, IMessage @event)
     {
-        var envelope = new Envelope
-        {
-            MessageId = Guid.CreateVersion7().ToString(),
-            Type = @event.Descriptor.FullName,
-            Source = "test",
-            Time = Timestamp.FromDateTime(DateTime.UtcNow),
-            CorrelationId = key,
-            SchemaVersion = 1,
-            Payload = @event.ToByteString(),
-        };
+        var envelope = NewEnvelope(key, @event);
         await PublishAsync(topic, key, envelope);
         return envelope;
     }
 
+    /// <summary>A new envelope of <paramref name="event"/>, as another service's outbox writes it.</summary>
+    public static Envelope NewEnvelope(string key, IMessage @event) => new()
+    {
+        MessageId = Guid.CreateVersion7().ToString(),
+        Type = @event.Descriptor.FullName,
+        Source = "test",
+        Time = Timestamp.FromDateTime(DateTime.UtcNow),
+        CorrelationId = key,
+        SchemaVersion = 1,
+        Payload = @event.ToByteString(),
+    };
+
     /// <summary>Publishes <paramref name="envelope"/> as it is: a redelivery of the same message when it was published before.</summary>
-    public Task PublishAsync(string topic, string key, Envelope envelope) =>
-        _producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = envelope.ToByteArray(), Headers = [] });
+    public Task PublishAsync(string topic, string key, Envelope envelope) => PublishAtAsync(topic, key, envelope);
+
+    /// <summary>Publishes <paramref name="envelope"/>; returns where the broker stored it.</summary>
+    public async Task<TopicPartitionOffset> PublishAtAsync(string topic, string key, Envelope envelope) =>
+        (await _producer.ProduceAsync(topic, new Message<string, byte[]> { Key = key, Value = envelope.ToByteArray(), Headers = [] })).TopicPartitionOffset;
+
+    /// <summary>
+    /// Waits (bounded) until consumer group <paramref name="group"/> has committed past every one of
+    /// <paramref name="published"/>: each was handled, or passed over as a type the group's handler does not act on.
+    /// </summary>
+    public async Task PassedAsync(string group, params TopicPartitionOffset[] published)
+    {
+        using var reader = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _bootstrapServers,
+            GroupId = group,
+            EnableAutoCommit = false,
+        }).Build();
+        await Eventually.UntilAsync(
+            () => Task.FromResult(reader.Committed(published.Select(p => p.TopicPartition), TimeSpan.FromSeconds(10))
+                .All(committed => committed.Offset.Value > published.Where(p => p.TopicPartition == committed.TopicPartition).Max(p => p.Offset.Value))),
+            $"consumer group {group} committed past {published.Length} message(s)");
+    }
 
     /// <summary>The events of type <typeparamref name="T"/> recorded so far with key <paramref name="key"/>.</summary>
     public IReadOnlyList<T> All<T>(string key) where T : IMessage<T>, new() =>
