@@ -68,8 +68,8 @@ public sealed class CheckoutApp : IAsyncDisposable
             // A resource's health checks fail until it has started: what counts is what WaitForResourceHealthyAsync sees.
             builder.Services.AddLogging(logging => logging
                 .SetMinimumLevel(options.MinimumLogLevel)
-                // Aspire.Hosting.Testing forwards each resource's console log under this category, with a rule of its own.
-                .AddFilter("Checkout.AppHost.Resources", options.MinimumLogLevel)
+                // Aspire.Hosting.Testing forwards each resource's console log under "<app host>.Resources", with a rule of its own.
+                .AddFilter(Path.GetFileNameWithoutExtension(Projects.Checkout_AppHost.ProjectPath) + ".Resources", options.MinimumLogLevel)
                 .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
             var resources = options.Resources ?? AllResources;
             var removed = builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList();
