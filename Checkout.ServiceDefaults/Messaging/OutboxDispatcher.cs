@@ -52,7 +52,8 @@ internal sealed partial class OutboxDispatcher(
 
     private sealed record OutboxRow(long Sequence, Guid MessageId, string Topic, string MessageKey, byte[] Envelope, string? TraceParent, string? TraceState);
 
-    private readonly record struct Round(int Published, bool Failed);
+    // Full: the round claimed as many rows as it may, so more may be waiting (a backlog drains round after round).
+    private readonly record struct Round(int Published, bool Failed, bool Full = false);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, _settings.Concurrency).Select(_ => DispatchLoopAsync(stoppingToken)));
@@ -86,10 +87,11 @@ internal sealed partial class OutboxDispatcher(
                     continue;
                 }
                 failedRounds = 0;
-                // Events committed during a round that published are looked for at once: a key's next event, committed
-                // while this round still held its predecessor, was not eligible for any round, and its wake-up may have
-                // been spent by another. Otherwise the next round waits for a wake-up (or the fallback poll).
-                if (round.Published == 0 || !signal.WokenSince(mark))
+                // After a round that published, the next starts at once when the round was full (a backlog: after an
+                // outage, or rows committed without a wake-up) or when events were committed during it (a key's next
+                // event, committed while this round held its predecessor, was not eligible for any round, and its
+                // wake-up may have been spent by another). Otherwise it waits for a wake-up (or the fallback poll).
+                if (round.Published == 0 || !(round.Full || signal.WokenSince(mark)))
                     await signal.WaitAsync(_settings.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -169,7 +171,7 @@ internal sealed partial class OutboxDispatcher(
             telemetry.Sent(topic);
         if (failed.Count > 0)
             LogPublishFailed(logger, rows.Count - sent.Count, rows.Count, firstError);
-        return new Round(sent.Count, Failed: failed.Count > 0);
+        return new Round(sent.Count, Failed: failed.Count > 0, Full: rows.Count == _settings.BatchSize);
     }
 
     private Task<DeliveryResult<string, byte[]>> Produce(OutboxRow row, Activity? activity)

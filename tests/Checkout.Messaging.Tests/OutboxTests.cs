@@ -67,6 +67,29 @@ public sealed class OutboxTests(MessagingFixture fixture, MultiBrokerFixture mul
     }
 
     [Fact]
+    public async Task A_backlog_larger_than_a_round_is_published_round_after_round_not_a_round_per_poll()
+    {
+        var database = await fixture.CreateDatabaseAsync();
+        await Database.CreateTablesAsync(database);
+        var topic = fixture.NewTopic("backlog");
+        // Rounds of 10 rows, and no fallback poll during the test: one wake-up must drain the whole backlog.
+        await using var service = await TestService.StartAsync(MessagingFixture.NewServiceName("backlog"), database, fixture.Kafka.BootstrapServers,
+            m => m.AddOutbox(), configure: o =>
+            {
+                o.Outbox.PollInterval = TimeSpan.FromHours(1);
+                o.Outbox.BatchSize = 10;
+            });
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // the start-up rounds
+
+        var events = TestEvents.Interleaved(keys: 6, perKey: 10);
+        var written = await service.WriteAsync(topic, events);
+
+        await Eventually.UntilAsync(() => RawKafka.ReadAll(fixture.Kafka.BootstrapServers, topic).Count == written.Count,
+            $"all {written.Count} events are published after one wake-up", deadline: TimeSpan.FromSeconds(30));
+        await Eventually.UntilAsync(async () => await Database.UnsentAsync(database) == 0, "every row is marked sent", deadline: TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task A_consumer_transaction_that_fails_after_an_outbox_write_does_not_swallow_the_events_of_the_connection_next_transaction()
     {
         // Npgsql hands a pooled connection's next transaction the same NpgsqlTransaction object: events a failed
