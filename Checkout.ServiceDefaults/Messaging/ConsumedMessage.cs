@@ -32,6 +32,12 @@ public sealed class ConsumedMessage
     /// <summary>The Kafka message key: the aggregate id.</summary>
     public string Key { get; }
 
+    /// <summary>
+    /// Which attempt at handling the message this is in this process (1 for the first). A handler that decides on
+    /// data it read without locks can lock it on a later attempt, once a concurrent change made the first one fail.
+    /// </summary>
+    public int Attempt { get; internal set; } = 1;
+
     /// <summary>Whether the payload is a <typeparamref name="T"/>.</summary>
     public bool Is<T>() where T : IMessage<T>, new() => _envelope.Type == PayloadType<T>.Name;
 

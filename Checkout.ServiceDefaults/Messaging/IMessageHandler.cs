@@ -34,8 +34,8 @@ public interface IMessageHandler
     /// Called once per transaction, after the last <see cref="HandleAsync"/>: a handler that decided the batch's
     /// messages in memory adds the statements that store the result to <paramref name="writes"/> (a batch on the
     /// consumer's connection and transaction). The consumer sends them, together with the outbox's insert of the events
-    /// the messages published, in one round trip just before it commits: rows locked in <see cref="PrepareAsync"/> stay
-    /// locked for that round trip and the commit only. The default adds nothing.
+    /// the messages published and the COMMIT, in one round trip: rows locked by these statements are held for that
+    /// round trip only. The default adds nothing.
     /// </summary>
     Task CompleteAsync(NpgsqlBatch writes, CancellationToken cancellationToken) => Task.CompletedTask;
 }

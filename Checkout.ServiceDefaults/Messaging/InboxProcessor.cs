@@ -83,15 +83,18 @@ internal sealed partial class InboxProcessor(
         {
             lane.StopToken.ThrowIfCancellationRequested();
             // The message whose handler broke the batch has used its first attempt there.
-            await HandleWithRetriesAsync(run[i], i == failedAt ? batchFailure : null, lane);
+            await HandleWithRetriesAsync(run[i], i == failedAt ? batchFailure : null, triedInBatch: run.Count > 1, lane);
             lane.Finished(run[i].Result.Offset.Value);
         }
     }
 
-    private async Task HandleWithRetriesAsync(Incoming incoming, Exception? earlierFailure, PartitionLane lane)
+    private async Task HandleWithRetriesAsync(Incoming incoming, Exception? earlierFailure, bool triedInBatch, PartitionLane lane)
     {
         var failure = earlierFailure;
         var attempt = failure is null ? 0 : 1;
+        // Every try counts for the handler's ConsumedMessage.Attempt, the failed batch's too; the attempts that lead to
+        // the dead-letter topic count only the tries the message itself may have caused.
+        var tries = triedInBatch ? 1 : 0;
         var outage = 0;
         while (true)
         {
@@ -115,6 +118,7 @@ internal sealed partial class InboxProcessor(
                 await Task.Delay(Backoff.Delay(attempt, settings.RetryMinDelay, settings.RetryMaxDelay), lane.StopToken);
             }
             attempt++;
+            incoming.Message.Attempt = ++tries;
             try
             {
                 await HandleInOneTransactionAsync([incoming], progress: null, lane.AbandonToken);
@@ -192,16 +196,17 @@ internal sealed partial class InboxProcessor(
             telemetry.Processed(result.Topic, group, Stopwatch.GetElapsedTime(started));
         }
         progress?.Value = -1; // from here on a failure is the batch's or the commit's, not one handler's
+        // The handler's writes, the outbox's insert and the COMMIT go in one round trip: rows the handler locked are
+        // held for that round trip only. A failing statement skips the rest, COMMIT included, and the transaction is
+        // rolled back when disposed; after the COMMIT the connection is out of the transaction and disposing it sends nothing.
         await using var writes = new NpgsqlBatch(connection, transaction);
         if (toHandle.Count > 0)
             await handler.CompleteAsync(writes, cancellationToken);
         var published = outbox?.AddBufferedEvents(transaction, writes) ?? 0;
-        if (writes.BatchCommands.Count > 0)
-            await writes.ExecuteNonQueryAsync(cancellationToken);
+        writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        await writes.ExecuteNonQueryAsync(cancellationToken);
         if (published > 0)
-            await outbox!.CommitAsync(transaction, cancellationToken);
-        else
-            await transaction.CommitAsync(cancellationToken);
+            outbox!.Committed();
         foreach (var incoming in messages)
             telemetry.Consumed(incoming.Result.Topic, group);
     }

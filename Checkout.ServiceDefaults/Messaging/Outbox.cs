@@ -11,7 +11,7 @@ namespace Checkout.ServiceDefaults.Messaging;
 
 /// <remarks>
 /// In a consumer's inbox transaction the events are buffered and written at once, in one statement sent with the
-/// handler's own writes just before the consumer commits (<see cref="AddBufferedEvents"/>): a batch of handled
+/// handler's own writes and the consumer's COMMIT (<see cref="AddBufferedEvents"/>): a batch of handled
 /// messages costs no outbox round trip of its own. In any other transaction (an API call's, a background job's) the
 /// event is written at once, since the caller may commit without the outbox's knowledge.
 /// </remarks>
@@ -71,6 +71,9 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
         signal.Wake();
     }
 
+    /// <summary>Wakes the dispatcher after a transaction holding events was committed by a COMMIT of the caller's own.</summary>
+    public void Committed() => signal.Wake();
+
     /// <summary>
     /// From now on until the returned scope is disposed, events written in <paramref name="transaction"/> wait for
     /// <see cref="AddBufferedEvents"/>. Dispose it however the transaction ends: Npgsql gives a pooled connection's next
@@ -91,7 +94,7 @@ internal sealed class Outbox(IOptions<MessagingOptions> options, TimeProvider ti
     /// <summary>
     /// Adds to <paramref name="batch"/> the insert of the events buffered for <paramref name="transaction"/>, one
     /// statement in the order they were written, and stops buffering; returns how many. When there were any, commit
-    /// with <see cref="CommitAsync"/> so that they are published at once.
+    /// with <see cref="CommitAsync"/>, or call <see cref="Committed"/> after the commit, so that they are published at once.
     /// </summary>
     public int AddBufferedEvents(NpgsqlTransaction transaction, NpgsqlBatch batch)
     {

@@ -157,15 +157,16 @@ internal sealed partial class OutboxDispatcher(
         }
 
         // The marks need not wait for the WAL flush: a mark lost in a database crash only has its row published again,
-        // and consumers skip a message they have handled. The business commits keep the flush to themselves.
+        // and consumers skip a message they have handled. The business commits keep the flush to themselves. The COMMIT
+        // goes with the marks, in one round trip (disposing the transaction afterwards sends nothing).
         await connection.ExecuteAsync(new CommandDefinition(
             """
             SET LOCAL synchronous_commit = off;
             UPDATE messaging.outbox SET sent_at = now(), attempts = attempts + 1 WHERE sequence = ANY(@sent);
             UPDATE messaging.outbox SET attempts = attempts + 1, last_error = @firstError WHERE sequence = ANY(@failed);
+            COMMIT;
             """,
             new { sent = sent.ToArray(), failed = failed.ToArray(), firstError }, transaction, cancellationToken: CancellationToken.None));
-        await transaction.CommitAsync(CancellationToken.None);
 
         foreach (var topic in sentTopics)
             telemetry.Sent(topic);
