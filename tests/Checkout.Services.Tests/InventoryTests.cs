@@ -220,6 +220,40 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_order_decided_on_stock_sold_meanwhile_is_decided_again_and_never_oversold()
+    {
+        var sku = await inventory.NewSkuAsync(5);
+        var order = NewOrderId();
+        await using var connection = await inventory.OpenDatabaseAsync();
+        await using var seller = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        // Another transaction holds the SKU's row while Inventory reads 5 available (without a lock) and decides to reserve 3.
+        await connection.ExecuteAsync("SELECT 1 FROM stock WHERE sku = @sku FOR UPDATE", new { sku }, seller);
+
+        await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (sku, 3)));
+        await using var observer = await inventory.OpenDatabaseAsync();
+        string? waiting = null;
+        await Eventually.UntilAsync(async () =>
+        {
+            waiting = await observer.QuerySingleOrDefaultAsync<string>(
+                "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' LIMIT 1");
+            return waiting is not null;
+        }, "Inventory waits for the stock row");
+        // It waits to write its decision, made on the stock as it read it.
+        Assert.StartsWith("SELECT 1 FROM stock", waiting);
+        // Meanwhile 4 of the 5 units are sold.
+        await connection.ExecuteAsync("UPDATE stock SET available = available - 4, sold = sold + 4 WHERE sku = @sku", new { sku }, seller);
+        await seller.CommitAsync(TestContext.Current.CancellationToken);
+
+        // The stock table refuses the reservation; the retry reads the stock locked and rejects the order.
+        var answer = await inventory.FirstAnswerToAsync(order);
+        Assert.True(answer.Is<InventoryRejected>(), $"expected InventoryRejected, got {answer.Envelope.Type}");
+        Assert.Equal([(sku, 3, 1L)], answer.Payload<InventoryRejected>().Shortages.Select(s => (s.Sku, s.Requested, s.Available)));
+        Assert.Equal((1L, 0L, 4L), await inventory.StockOfAsync(sku));
+        Assert.Empty(await inventory.UnbalancedSkusAsync());
+        Assert.Single(inventory.AnswersTo(order));
+    }
+
+    [Fact]
     public async Task Stock_reads_all_skus_or_the_requested_ones_in_request_order()
     {
         var (a, b) = (await inventory.NewSkuAsync(7), await inventory.NewSkuAsync(9));

@@ -4,10 +4,10 @@ namespace Checkout.Inventory.Data;
 
 /// <summary>
 /// What one transaction of order events changes, kept in memory between <see cref="StockRepository.LoadBatchAsync"/>
-/// (which locks every stock row and reservation the batch touches) and <see cref="StockRepository.AddBatchWrites"/>
-/// (whose statements go to the database with the outbox's insert, in one round trip). The events are decided one
-/// after another against this state, so a later order in the batch sees the stock an earlier one took; the locks are
-/// held for two round trips per batch (the writes and the commit) rather than a few per event, which is what lets
+/// (which reads every stock row and reservation the batch touches) and <see cref="StockRepository.AddBatchWrites"/>
+/// (whose statements go to the database with the outbox's insert and the commit, in one round trip). The events are
+/// decided one after another against this state, so a later order in the batch sees the stock an earlier one took;
+/// the hot stock rows are locked for that one round trip per batch rather than a few per event, which is what lets
 /// partitions that share hot SKUs keep up.
 /// </summary>
 public sealed class StockBatch

@@ -13,7 +13,7 @@ namespace Checkout.Inventory.Events;
 /// InventoryReserved or InventoryRejected (through the outbox, in the same transaction); OrderConfirmed sells the
 /// reservation; OrderCancelled releases it, or returns sold units to available. The inbox skips redelivered
 /// messages, and the per-order reservation row makes a second announcement of one order change nothing. A batch of
-/// events is decided in memory against rows locked up front and written back in one statement (see StockBatch).
+/// events is decided in memory against the rows it read and written back with the commit (see StockBatch).
 /// </summary>
 public sealed partial class OrdersTopicHandler(StockRepository stock, IOutbox outbox, ILogger<OrdersTopicHandler> logger) : IMessageHandler
 {
@@ -24,9 +24,11 @@ public sealed partial class OrdersTopicHandler(StockRepository stock, IOutbox ou
     private StockBatch Batch => _batch ?? throw new InvalidOperationException("PrepareAsync loads the batch before any event is handled.");
 
     /// <summary>
-    /// Locks and reads, in one round trip, everything the batch's events may change: the stock of every SKU an
-    /// OrderPlaced names or a known order holds, and the reservations of every order the batch mentions. The events
-    /// are then decided in memory, one after another, and <see cref="CompleteAsync"/> has the result written at once.
+    /// Reads, in one round trip, everything the batch's events may change: the stock of every SKU an OrderPlaced names
+    /// or a known order holds, and the reservations (locked) of every order the batch mentions. The events are then
+    /// decided in memory, one after another, and <see cref="CompleteAsync"/> has the result written with the commit.
+    /// The stock is read unlocked on a first attempt and locked on a retry (after another transaction took units this
+    /// one counted on, which the stock table's CHECK refused).
     /// </summary>
     public async Task PrepareAsync(IReadOnlyList<ConsumedMessage> messages, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
@@ -51,7 +53,8 @@ public sealed partial class OrdersTopicHandler(StockRepository stock, IOutbox ou
             if (Guid.TryParse(orderId, out var id))
                 orderIds.Add(id);
         }
-        _batch = await stock.LoadBatchAsync(transaction, [.. skus], [.. orderIds], cancellationToken);
+        var retry = messages.Any(message => message.Attempt > 1);
+        _batch = await stock.LoadBatchAsync(transaction, [.. skus], [.. orderIds], lockStock: retry, cancellationToken);
     }
 
     public Task HandleAsync(ConsumedMessage message, NpgsqlTransaction transaction, CancellationToken cancellationToken)
@@ -72,7 +75,7 @@ public sealed partial class OrdersTopicHandler(StockRepository stock, IOutbox ou
         return Task.CompletedTask; // other event types of the topic are none of Inventory's business
     }
 
-    /// <summary>Adds the writes of the batch's stock and reservation changes, still under the locks <see cref="PrepareAsync"/> took.</summary>
+    /// <summary>Adds the writes of the batch's stock and reservation changes.</summary>
     public Task CompleteAsync(NpgsqlBatch writes, CancellationToken cancellationToken)
     {
         StockRepository.AddBatchWrites(writes, Batch);
