@@ -68,8 +68,9 @@ public sealed class CheckoutApp : IAsyncDisposable
             // A resource's health checks fail until it has started: what counts is what WaitForResourceHealthyAsync sees.
             builder.Services.AddLogging(logging => logging
                 .SetMinimumLevel(options.MinimumLogLevel)
-                // Aspire.Hosting.Testing forwards each resource's console log under "<app host>.Resources", with a rule of its own.
-                .AddFilter(Path.GetFileNameWithoutExtension(Projects.Checkout_AppHost.ProjectPath) + ".Resources", options.MinimumLogLevel)
+                // Aspire.Hosting.Testing forwards each resource's console log under "<application name>.Resources.<resource>"
+                // at Information (stderr at Error): the default level does not reach it, this rule does.
+                .AddFilter(builder.Environment.ApplicationName + ".Resources", options.MinimumLogLevel)
                 .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
             var resources = options.Resources ?? AllResources;
             var removed = builder.Resources.Where(resource => Runs(resource) && !resources.Contains(resource.Name)).ToList();
