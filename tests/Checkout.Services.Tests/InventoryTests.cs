@@ -220,31 +220,41 @@ public sealed class InventoryTests(InventoryFixture inventory) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_order_decided_on_stock_sold_meanwhile_is_decided_again_and_never_oversold()
+    public async Task An_order_decided_on_stock_sold_meanwhile_is_decided_again_on_locked_stock_and_never_oversold()
     {
+        var cancellation = TestContext.Current.CancellationToken;
         var sku = await inventory.NewSkuAsync(5);
         var order = NewOrderId();
-        await using var connection = await inventory.OpenDatabaseAsync();
-        await using var seller = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        // Another transaction holds the SKU's row while Inventory reads 5 available (without a lock) and decides to reserve 3.
-        await connection.ExecuteAsync("SELECT 1 FROM stock WHERE sku = @sku FOR UPDATE", new { sku }, seller);
-
-        await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (sku, 3)));
         await using var observer = await inventory.OpenDatabaseAsync();
-        string? waiting = null;
-        await Eventually.UntilAsync(async () =>
-        {
-            waiting = await observer.QuerySingleOrDefaultAsync<string>(
-                "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' LIMIT 1");
-            return waiting is not null;
-        }, "Inventory waits for the stock row");
-        // It waits to write its decision, made on the stock as it read it.
-        Assert.StartsWith("SELECT 1 FROM stock", waiting);
-        // Meanwhile 4 of the 5 units are sold.
-        await connection.ExecuteAsync("UPDATE stock SET available = available - 4, sold = sold + 4 WHERE sku = @sku", new { sku }, seller);
-        await seller.CommitAsync(TestContext.Current.CancellationToken);
+        // What the transactions of this database that wait for a lock are running.
+        async Task<List<string>> LockWaitsAsync() => (await observer.QueryAsync<string>(
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).AsList();
+        const string LockForWrite = "SELECT 1 FROM stock", LockedLoad = "SELECT s.sku, s.available";
 
-        // The stock table refuses the reservation; the retry reads the stock locked and rejects the order.
+        await using var sellerConnection = await inventory.OpenDatabaseAsync();
+        await using var seller = await sellerConnection.BeginTransactionAsync(cancellation);
+        // Another transaction holds the SKU's row while Inventory reads 5 available (without a lock) and decides to reserve 3.
+        await sellerConnection.ExecuteAsync("SELECT 1 FROM stock WHERE sku = @sku FOR UPDATE", new { sku }, seller);
+        await inventory.PublishOrderEventAsync(order, InventoryFixture.Placed(order, (sku, 3)));
+        // It waits to write its decision, made on the stock as it read it.
+        var waits = await Eventually.UntilAsync(LockWaitsAsync, w => w.Count == 1, w => $"Inventory did not wait for the stock row ({w.Count} waits)");
+        Assert.StartsWith(LockForWrite, waits[0]);
+
+        // A second transaction queues for the row behind Inventory, to hold it when Inventory retries.
+        await using var nextConnection = await inventory.OpenDatabaseAsync();
+        await using var next = await nextConnection.BeginTransactionAsync(cancellation);
+        var nextLocked = nextConnection.ExecuteAsync("SELECT 1 FROM stock WHERE sku = @sku FOR UPDATE", new { sku }, next);
+        await Eventually.UntilAsync(LockWaitsAsync, w => w.Count == 2, w => $"the second transaction did not queue ({w.Count} waits)");
+        // Meanwhile 4 of the 5 units are sold.
+        await sellerConnection.ExecuteAsync("UPDATE stock SET available = available - 4, sold = sold + 4 WHERE sku = @sku", new { sku }, seller);
+        await seller.CommitAsync(cancellation);
+
+        // The stock table refuses the reservation (the second transaction gets the row), and the retry reads the stock locked.
+        await nextLocked;
+        waits = await Eventually.UntilAsync(LockWaitsAsync, w => w.Count == 1, w => $"Inventory's retry did not wait for the row ({w.Count} waits)");
+        Assert.StartsWith(LockedLoad, waits[0]);
+        await next.RollbackAsync(cancellation);
+
         var answer = await inventory.FirstAnswerToAsync(order);
         Assert.True(answer.Is<InventoryRejected>(), $"expected InventoryRejected, got {answer.Envelope.Type}");
         Assert.Equal([(sku, 3, 1L)], answer.Payload<InventoryRejected>().Shortages.Select(s => (s.Sku, s.Requested, s.Available)));

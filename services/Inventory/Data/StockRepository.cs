@@ -55,7 +55,7 @@ public sealed class StockRepository(NpgsqlDataSource dataSource)
     /// </summary>
     public static void AddBatchWrites(NpgsqlBatch writes, StockBatch batch)
     {
-        var stock = batch.ChangedStock.OrderBy(change => change.Sku, StringComparer.Ordinal).ToList();
+        var stock = batch.ChangedStock.ToList();
         if (stock.Count > 0)
         {
             // The rows are locked in SKU order before the update, whose own order of visiting them is the planner's.
